@@ -76,6 +76,8 @@ cmd_image() {
   printf 'deb %s trixie main\ndeb %s trixie-updates main\n' "$LAB_MIRROR" "$LAB_MIRROR" \
     | as_root tee "$root/etc/apt/sources.list" >/dev/null
   as_root rm -rf "$root"/var/cache/apt/archives/*.deb "$root"/var/lib/apt/lists/*
+  # Empty package lists must look stale, or "cache_valid_time" skips the first update.
+  as_root touch -d "1970-01-02" "$root/var/lib/apt/lists"
   log "importing $LAB_IMAGE"
   as_root tar -C "$root" -c . | docker import \
     -c 'CMD ["/lib/systemd/systemd"]' -c 'ENV container=docker' - "$LAB_IMAGE" >/dev/null
