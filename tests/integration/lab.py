@@ -1,0 +1,148 @@
+"""Talk to the lab cluster the way an operator would: docker for the hosts,
+Patroni's and HAProxy's HTTP endpoints, and PostgreSQL through the VIP.
+
+Every address comes from inventory/lab, so the tests follow the inventory.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import subprocess
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+INVENTORY = ROOT / "inventory" / "lab"
+
+
+@dataclass(frozen=True)
+class Lab:
+    addresses: dict[str, str]
+    postgres: list[str]
+    etcd: list[str]
+    proxies: list[str]
+    vip: str
+    superuser: str
+    password: str
+    write_port: int = 5000
+    read_port: int = 5001
+    stats_port: int = 7000
+    restapi_port: int = 8008
+
+    @classmethod
+    def load(cls) -> "Lab":
+        hosts = yaml.safe_load((INVENTORY / "hosts.yml").read_text())["all"]["children"]
+        gvars = yaml.safe_load((INVENTORY / "group_vars" / "all.yml").read_text())
+        addresses = {}
+        for group in hosts.values():
+            for name, hvars in (group.get("hosts") or {}).items():
+                if hvars and "common_address" in hvars:
+                    addresses[name] = hvars["common_address"]
+        return cls(
+            addresses=addresses,
+            postgres=list(hosts["postgres"]["hosts"]),
+            etcd=list(hosts["etcd"]["hosts"]),
+            proxies=list(hosts["haproxy"]["hosts"]),
+            vip=gvars["keepalived_vip"],
+            superuser=gvars.get("patroni_superuser_username", "postgres"),
+            password=gvars["patroni_superuser_password"],
+        )
+
+    # --- hosts -----------------------------------------------------------
+    def sh(self, host: str, *argv: str, check: bool = True, timeout: float = 60) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            ["docker", "exec", host, *argv], capture_output=True, text=True, check=check, timeout=timeout
+        )
+
+    def docker(self, *argv: str) -> subprocess.CompletedProcess:
+        return subprocess.run(["docker", *argv], capture_output=True, text=True, check=True, timeout=120)
+
+    def running(self, host: str) -> bool:
+        out = self.docker("inspect", "-f", "{{.State.Running}}", host).stdout.strip()
+        return out == "true"
+
+    def holds_vip(self, host: str) -> bool:
+        out = self.sh(host, "ip", "-j", "-4", "addr", "show").stdout
+        return any(a.get("local") == self.vip for i in json.loads(out) for a in i.get("addr_info", []))
+
+    # --- Patroni ---------------------------------------------------------
+    def cluster(self, exclude: tuple[str, ...] = ()) -> dict:
+        """GET /cluster from the first Patroni node that answers."""
+        last = None
+        for host in self.postgres:
+            if host in exclude:
+                continue
+            try:
+                with urllib.request.urlopen(
+                    f"http://{self.addresses[host]}:{self.restapi_port}/cluster", timeout=3
+                ) as resp:
+                    return json.load(resp)
+            except OSError as exc:  # node down: ask the next one
+                last = exc
+        raise AssertionError(f"no Patroni node answered /cluster: {last}")
+
+    def leader(self, exclude: tuple[str, ...] = ()) -> dict | None:
+        members = self.cluster(exclude)["members"]
+        leaders = [m for m in members if m["role"] == "leader" and m["state"] == "running"]
+        return leaders[0] if len(leaders) == 1 else None
+
+    def wait(self, predicate, what: str, timeout: float = 180, interval: float = 1.0):
+        """Poll until predicate() is truthy; fail naming what never happened."""
+        deadline = time.monotonic() + timeout
+        last_exc = None
+        while time.monotonic() < deadline:
+            try:
+                value = predicate()
+                if value:
+                    return value
+            except (OSError, AssertionError, psycopg.Error, subprocess.SubprocessError) as exc:
+                last_exc = exc
+            time.sleep(interval)
+        raise AssertionError(f"timed out after {timeout}s waiting for {what} (last error: {last_exc})")
+
+    def patroni_config(self, host: str) -> dict:
+        return yaml.safe_load(self.sh(host, "cat", "/etc/patroni/config.yml").stdout)
+
+    def data_dir(self, host: str) -> str:
+        return self.patroni_config(host)["postgresql"]["data_dir"]
+
+    def healthy(self, exclude: tuple[str, ...] = ()) -> bool:
+        members = self.cluster(exclude)["members"]
+        roles = sorted(m["role"] for m in members)
+        return (
+            len(members) == len(self.postgres)
+            and roles.count("leader") == 1
+            and roles.count("sync_standby") >= 1
+            and all(m["state"] == "streaming" for m in members if m["role"] != "leader")
+            and len({m.get("timeline") for m in members}) == 1
+        )
+
+    # --- etcd ------------------------------------------------------------
+    def etcd_health(self, via: str) -> list[dict]:
+        endpoints = ",".join(f"http://{self.addresses[h]}:2379" for h in self.etcd)
+        out = self.sh(via, "etcdctl", "--endpoints", endpoints, "endpoint", "health", "-w", "json", check=False)
+        return json.loads(out.stdout)
+
+    # --- clients through the VIP ----------------------------------------
+    def connect(self, port: int, timeout: int = 5) -> psycopg.Connection:
+        return psycopg.connect(
+            host=self.vip, port=port, user=self.superuser, password=self.password,
+            dbname="postgres", connect_timeout=timeout, autocommit=True,
+        )
+
+    def query(self, port: int, sql: str, params=None):
+        with self.connect(port) as conn:
+            cur = conn.execute(sql, params)
+            return cur.fetchall() if cur.description else []
+
+    def haproxy_stats(self) -> dict[tuple[str, str], str]:
+        with urllib.request.urlopen(f"http://{self.vip}:{self.stats_port}/;csv", timeout=5) as resp:
+            text = resp.read().decode().lstrip("# ")
+        return {(r["pxname"], r["svname"]): r["status"] for r in csv.DictReader(io.StringIO(text))}

@@ -1,0 +1,116 @@
+"""The reference's proofs of a healthy cluster, on the deployed lab."""
+
+import pytest
+
+
+def test_every_etcd_member_is_healthy(lab):
+    health = lab.etcd_health(via=lab.etcd[0])
+    assert len(health) == len(lab.etcd) == 3
+    assert all(e["health"] for e in health), health
+
+
+def test_patroni_has_leader_sync_standby_and_streaming_replica(lab):
+    lab.wait(lab.healthy, "a healthy Patroni cluster", timeout=120)
+    members = lab.cluster()["members"]
+    assert sorted(m["role"] for m in members) == ["leader", "replica", "sync_standby"]
+    assert len({m["timeline"] for m in members}) == 1
+
+
+def test_replication_lag_is_zero(lab):
+    def zero_lag():
+        replicas = [m for m in lab.cluster()["members"] if m["role"] != "leader"]
+        # Patroni 4.0 reports `lag`; 4.1 adds receive_lag / replay_lag.
+        return replicas and all(m.get("lag", m.get("replay_lag")) == 0 for m in replicas)
+
+    lab.wait(zero_lag, "zero replication lag on every standby", timeout=60)
+
+
+def test_write_port_lands_on_the_primary(lab):
+    leader = lab.leader()
+    for _ in range(3):
+        [(in_recovery, server)] = lab.query(lab.write_port, "SELECT pg_is_in_recovery(), host(inet_server_addr())")
+        assert in_recovery is False
+        assert server == lab.addresses[leader["name"]]
+
+
+def test_read_port_lands_on_standbys_and_spreads_over_them(lab):
+    leader = lab.leader()["name"]
+    standbys = {lab.addresses[h] for h in lab.postgres if h != leader}
+    seen = set()
+    for _ in range(8):
+        [(in_recovery, server)] = lab.query(lab.read_port, "SELECT pg_is_in_recovery(), host(inet_server_addr())")
+        assert in_recovery is True
+        seen.add(server)
+    assert seen == standbys
+
+
+def test_haproxy_routes_by_patroni_health(lab):
+    leader = lab.leader()["name"]
+    stats = lab.wait(
+        lambda: (s := lab.haproxy_stats())
+        and all(s[("postgres_primary", h)] == ("UP" if h == leader else "DOWN") for h in lab.postgres)
+        and all(s[("postgres_replicas", h)] == ("DOWN" if h == leader else "UP") for h in lab.postgres)
+        and s,
+        "HAProxy to show the leader UP for writes and the standbys UP for reads",
+        timeout=30,
+    )
+    assert stats[("postgres_primary", leader)] == "UP"
+
+
+def test_vip_sits_on_the_first_proxy(lab):
+    assert lab.holds_vip(lab.proxies[0])
+    assert not any(lab.holds_vip(h) for h in lab.proxies[1:])
+
+
+def test_initdb_and_dcs_settings_of_the_reference(lab):
+    rows = dict(
+        lab.query(
+            lab.write_port,
+            "SELECT name, setting FROM pg_settings WHERE name IN "
+            "('data_checksums', 'server_encoding', 'wal_level', 'wal_log_hints', 'hot_standby', "
+            "'max_wal_senders', 'max_replication_slots', 'wal_keep_size', 'password_encryption')",
+        )
+    )
+    assert rows == {
+        "data_checksums": "on",
+        "server_encoding": "UTF8",
+        "wal_level": "replica",
+        "wal_log_hints": "on",
+        "hot_standby": "on",
+        "max_wal_senders": "10",
+        "max_replication_slots": "10",
+        "wal_keep_size": "256",
+        "password_encryption": "scram-sha-256",
+    }
+    [(names,)] = lab.query(lab.write_port, "SHOW synchronous_standby_names")
+    sync = [m["name"] for m in lab.cluster()["members"] if m["role"] == "sync_standby"]
+    assert sync and sync[0] in names
+
+
+def test_replication_uses_the_replicator_account_and_slots(lab):
+    rows = lab.query(lab.write_port, "SELECT usename, sync_state FROM pg_stat_replication ORDER BY sync_state")
+    assert [r[0] for r in rows] == ["replicator", "replicator"]
+    assert sorted(r[1] for r in rows) == ["async", "sync"]
+    [(slots,)] = lab.query(lab.write_port, "SELECT count(*) FROM pg_replication_slots WHERE active")
+    assert slots == 2
+
+
+@pytest.mark.parametrize(
+    "host_group, path, owner, mode",
+    [
+        ("postgres", "/etc/patroni/config.yml", "postgres", "600"),
+        ("haproxy", "/etc/keepalived/keepalived.conf", "root", "600"),
+        ("postgres", "/etc/systemd/system/patroni.service.d/watchdog.conf", "root", "644"),
+    ],
+)
+def test_files_holding_secrets_are_private(lab, host_group, path, owner, mode):
+    hosts = lab.postgres if host_group == "postgres" else lab.proxies
+    for host in hosts:
+        out = lab.sh(host, "stat", "-c", "%U %a", path).stdout.split()
+        assert out == [owner, mode], f"{host}:{path}"
+
+
+def test_the_package_default_cluster_and_plain_service_are_gone(lab):
+    for host in lab.postgres:
+        out = lab.sh(host, "pg_lsclusters", "--json").stdout
+        assert out.strip() in ("", "[]"), f"{host} still has a pg_createcluster cluster: {out}"
