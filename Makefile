@@ -1,0 +1,66 @@
+# Two commands for a newcomer (README): `make lab` and `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+COLLECTION_LINK := .collections/ansible_collections/pgha/cluster
+export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+
+.PHONY: help lab test unit lint sanity molecule molecule-debian13 down status venv
+
+help:
+	@echo "make lab    build the local lab (5 containers) and deploy the whole stack on it"
+	@echo "make test   run every test: unit, lint, sanity, Molecule (deploy, idempotence, failover)"
+	@echo "make down   remove the lab"
+
+# --- tool chain ------------------------------------------------------------
+$(BIN)/.installed: requirements.txt
+	@$(PYTHON) -c 'import ensurepip, venv' 2>/dev/null || { \
+	  echo "installing python3-venv"; \
+	  sudo_() { if [ "$$(id -u)" -eq 0 ]; then "$$@"; else sudo "$$@"; fi; }; \
+	  sudo_ apt-get update -qq && sudo_ env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -r requirements.txt
+	touch $@
+
+$(COLLECTION_LINK):
+	mkdir -p $(dir $@)
+	ln -sfn ../../.. $@
+
+venv: $(BIN)/.installed $(COLLECTION_LINK)
+
+# --- the lab ---------------------------------------------------------------
+lab: venv
+	lab/lab.sh up
+	$(BIN)/ansible-playbook -i inventory/lab site.yml
+	@lab/show.sh
+
+status:
+	@lab/show.sh
+
+down:
+	lab/lab.sh down
+
+# --- tests -----------------------------------------------------------------
+test: venv
+	lab/lab.sh deps
+	$(MAKE) unit lint sanity molecule
+
+unit: venv
+	$(BIN)/pytest -q tests/unit tests/roles
+
+lint: venv
+	$(BIN)/ansible-lint --profile production
+
+sanity: venv
+	tests/sanity.sh
+
+molecule: molecule-debian13
+
+molecule-debian13: venv
+	$(BIN)/molecule test -s debian13
+

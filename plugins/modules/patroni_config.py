@@ -1,0 +1,168 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: pgha maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r'''
+module: patroni_config
+short_description: Manage the dynamic (DCS) configuration of a Patroni cluster
+version_added: 0.1.0
+description:
+  - Reads the dynamic configuration with C(patronictl show-config), compares it with O(settings)
+    and applies only the difference with C(patronictl edit-config --apply - --force) (the patch is
+    given on standard input).
+  - Keys not named in O(settings) are left alone. A key set to V(null) is removed.
+  - Values compare the way Patroni and PostgreSQL read them, so a rerun with the same settings
+    changes nothing; see O(settings).
+  - Reports the members that Patroni flags as needing a restart.
+author:
+  - pgha maintainers
+extends_documentation_fragment:
+  - pgha.cluster.patroni
+  - pgha.cluster.attributes
+attributes:
+  check_mode:
+    support: full
+    details: Computes and reports the change without running C(edit-config).
+  diff_mode:
+    support: full
+    details: The whole dynamic configuration before and after.
+options:
+  settings:
+    description:
+      - 'Wanted dynamic configuration, nested as in C(patronictl show-config), for example
+        C({loop_wait: 5, postgresql: {parameters: {max_connections: 200}}}).'
+      - Mappings are merged key by key; other values (lists too) replace the current value.
+      - V(null) removes the key.
+      - Numbers equal numeric strings (V(200) is V('200')), and booleans equal C(on)/C(off),
+        C(true)/C(false), C(yes)/C(no) in any case, as PostgreSQL reads them.
+        Other strings compare exactly, so units must be written as Patroni shows them (V(256MB)).
+    type: dict
+    required: true
+notes:
+  - Patroni flags a restart only after its next cycle (C(loop_wait) seconds), so RV(pending_restart)
+    may not yet show a change that needs one. Read it later with M(pgha.cluster.patroni_cluster_info).
+  - Changes are verified by reading C(show-config) again after C(edit-config).
+seealso:
+  - module: pgha.cluster.patroni_cluster_info
+  - name: Patroni dynamic configuration
+    description: The settings kept in the DCS.
+    link: https://patroni.readthedocs.io/en/latest/dynamic_configuration.html
+'''
+
+EXAMPLES = r'''
+- name: Tune the cluster
+  pgha.cluster.patroni_config:
+    config_file: /etc/patroni/config.yml
+    settings:
+      loop_wait: 10
+      synchronous_mode: true
+      postgresql:
+        parameters:
+          max_connections: 200
+          work_mem: 8MB
+  register: patroni_dcs
+
+- name: Say when PostgreSQL needs a restart
+  ansible.builtin.debug:
+    msg: "Restart pending on {{ patroni_dcs.pending_restart | join(', ') }}"
+  when: patroni_dcs.pending_restart | length > 0
+
+- name: Drop a parameter from the dynamic configuration
+  pgha.cluster.patroni_config:
+    config_file: /etc/patroni/config.yml
+    settings:
+      postgresql:
+        parameters:
+          work_mem: null
+'''
+
+RETURN = r'''
+config:
+  description: The dynamic configuration after the change (in check mode, as it would be).
+  returned: success
+  type: dict
+  sample: {loop_wait: 10, ttl: 30, postgresql: {parameters: {max_connections: 200}}}
+patch:
+  description: The partial configuration that was (or would be) applied; empty when nothing changes.
+  returned: success
+  type: dict
+  sample: {postgresql: {parameters: {max_connections: 200}}}
+pending_restart:
+  description: Names of the members Patroni flags as needing a restart when the module finished.
+  returned: success
+  type: list
+  elements: str
+  sample: [pg1, pg2, pg3]
+stdout:
+  description: Output of C(patronictl edit-config).
+  returned: when a change was applied
+  type: str
+'''
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.pgha.cluster.plugins.module_utils._cli import CliError
+from ansible_collections.pgha.cluster.plugins.module_utils._patronictl import (
+    PatroniCtl,
+    apply_patch,
+    config_patch,
+    member_facts,
+    patroni_argument_spec,
+)
+
+
+def main():
+    argument_spec = dict(
+        settings=dict(type='dict', required=True),
+    )
+    argument_spec.update(patroni_argument_spec())
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    settings = module.params['settings']
+
+    client = PatroniCtl(module)
+    try:
+        before = client.show_config()
+    except CliError as exc:
+        module.fail_json(**exc.as_fail_kwargs())
+
+    patch = config_patch(before, settings)
+    after = apply_patch(before, patch)
+    result = dict(changed=bool(patch), patch=patch, config=after)
+    if module._diff:
+        result['diff'] = dict(before=before, after=after)
+
+    try:
+        if patch and not module.check_mode:
+            result['stdout'] = client.edit_config(patch)
+            stored = client.show_config()
+            left = config_patch(stored, settings)
+            if left:
+                module.fail_json(msg='patronictl edit-config ran, but show-config still differs from settings at %s; '
+                                     'check that these keys are dynamic settings Patroni accepts.'
+                                     % ', '.join(sorted(_paths(left))),
+                                 patch=patch, stdout=result['stdout'])
+            result['config'] = stored
+            if module._diff:
+                result['diff']['after'] = stored
+        result['pending_restart'] = member_facts(client.list_members())['pending_restart']
+    except CliError as exc:
+        module.fail_json(**exc.as_fail_kwargs())
+    module.exit_json(**result)
+
+
+def _paths(patch, prefix=''):
+    for key, value in patch.items():
+        path = '%s.%s' % (prefix, key) if prefix else str(key)
+        if isinstance(value, dict) and value:
+            for sub in _paths(value, path):
+                yield sub
+        else:
+            yield path
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,114 @@
+"""Bad input stops site.yml in its preflight play, with a message naming the
+variable to fix, before any host is changed. Runs against the deployed lab."""
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from lab import INVENTORY, ROOT
+
+PLAYBOOK = [str(Path(sys.executable).with_name("ansible-playbook")), str(ROOT / "site.yml")]
+
+
+def run_site(tmp_path, extra_vars=None, inventory=INVENTORY, tags=("preflight",)):
+    argv = [*PLAYBOOK, "-i", str(inventory)]
+    if tags:
+        argv += ["--tags", ",".join(tags)]
+    if extra_vars:
+        ev = tmp_path / "extra.json"
+        ev.write_text(json.dumps(extra_vars))
+        argv += ["-e", f"@{ev}"]
+    env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1")
+    return subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+
+
+def recap(output: str) -> dict[str, dict[str, int]]:
+    rows = re.findall(r"^(\S+)\s+: ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", output, re.M)
+    return {h: {"ok": int(o), "changed": int(c), "failed": int(f)} for h, o, c, _u, f in rows}
+
+
+def inventory_variant(tmp_path, edit) -> Path:
+    """A copy of the lab inventory with its host layout changed by edit()."""
+    inv = tmp_path / "inventory"
+    inv.mkdir()
+    shutil.copytree(INVENTORY / "group_vars", inv / "group_vars")
+    hosts = yaml.safe_load((INVENTORY / "hosts.yml").read_text())
+    edit(hosts["all"]["children"])
+    (inv / "hosts.yml").write_text(yaml.safe_dump(hosts))
+    return inv
+
+
+CASES = {
+    "vip-outside-subnet": ({"keepalived_vip": "10.99.0.10"}, "keepalived_vip"),
+    "vip-is-a-host-address": ({"keepalived_vip": "172.28.0.21"}, "keepalived_vip"),
+    "superuser-password-unset": ({"patroni_superuser_password": ""}, "patroni_superuser_password"),
+    "replication-password-placeholder": ({"patroni_replication_password": "CHANGE_ME"}, "patroni_replication_password"),
+    "rewind-password-placeholder": ({"patroni_rewind_password": "CHANGE_ME"}, "patroni_rewind_password"),
+    "vrrp-password-unset": ({"keepalived_auth_pass": ""}, "keepalived_auth_pass"),
+    "unsupported-postgresql": ({"patroni_postgresql_version": 12}, "patroni_postgresql_version"),
+    "distro-lacks-version": ({"patroni_postgresql_version": 18}, "patroni_postgresql_version"),
+    "unknown-source": ({"patroni_postgresql_source": "ftp"}, "patroni_postgresql_source"),
+    # PGDG aimed at a closed loopback port: unreachable, without leaving the lab.
+    "pgdg-unreachable": (
+        {"patroni_postgresql_source": "pgdg", "patroni_pgdg_apt_url": "http://127.0.0.1:9/apt"},
+        "patroni_postgresql_source: distro",
+    ),
+    "ttl-below-patroni-minimum": ({"patroni_ttl": 10}, "patroni_ttl"),
+    "bad-watchdog-mode": ({"watchdog_mode": "sometimes"}, "watchdog_mode"),
+}
+
+
+@pytest.mark.parametrize("case", CASES, ids=list(CASES))
+def test_bad_variable_fails_preflight_naming_it(tmp_path, case):
+    extra, named = CASES[case]
+    result = run_site(tmp_path, extra)
+    out = result.stdout + result.stderr
+    assert result.returncode != 0, out[-3000:]
+    assert named in out, out[-3000:]
+    assert "PLAY [Prepare every host" not in out, "the run went past preflight"
+    assert all(r["changed"] == 0 for r in recap(out).values()), out[-2000:]
+
+
+def _two_etcd(groups):
+    del groups["etcd"]["hosts"]["pg3"]
+
+
+def _one_postgres(groups):
+    groups["postgres"]["hosts"] = {"pg1": None}
+
+
+def _duplicate_address(groups):
+    groups["etcd"]["hosts"]["pg2"] = {"common_address": "172.28.0.11"}
+
+
+@pytest.mark.parametrize(
+    "edit, named",
+    [(_two_etcd, "etcd"), (_one_postgres, "patroni_synchronous_mode"), (_duplicate_address, "common_address")],
+    ids=["even-etcd-count", "sync-mode-with-one-node", "duplicate-address"],
+)
+def test_bad_layout_fails_preflight_naming_it(tmp_path, edit, named):
+    result = run_site(tmp_path, inventory=inventory_variant(tmp_path, edit))
+    out = result.stdout + result.stderr
+    assert result.returncode != 0, out[-3000:]
+    assert named in out, out[-3000:]
+    assert all(r["changed"] == 0 for r in recap(out).values()), out[-2000:]
+
+
+def test_required_watchdog_without_device_fails_before_patroni_restarts(lab, tmp_path):
+    before = {h: lab.sh(h, "systemctl", "show", "-p", "MainPID", "--value", "patroni").stdout.strip() for h in lab.postgres}
+    result = run_site(tmp_path, {"watchdog_mode": "required"}, tags=())
+    out = result.stdout + result.stderr
+    assert result.returncode != 0, out[-3000:]
+    assert "watchdog_mode is 'required'" in out, out[-3000:]
+    patroni_play = out.partition("PLAY [Run PostgreSQL under Patroni]")[2]
+    assert patroni_play, out[-3000:]
+    assert "TASK [pgha.cluster.patroni" not in patroni_play, "the Patroni role ran after the watchdog check failed"
+    after = {h: lab.sh(h, "systemctl", "show", "-p", "MainPID", "--value", "patroni").stdout.strip() for h in lab.postgres}
+    assert before == after and all(pid != "0" for pid in after.values())
