@@ -34,7 +34,7 @@ options:
     description:
       - Path of the C(patronictl) binary. By default it is looked up in E(PATH) on the target.
     type: path
-  command_timeout:
+  patronictl_timeout:
     description:
       - Seconds after which one C(patronictl) call is stopped (with coreutils C(timeout), when present).
       - C(patronictl) retries for ever while the DCS is unreachable; this bounds each call.

@@ -17,6 +17,7 @@ modules (``*_wait``, ``patroni_switchover``) on one clock that tests can replace
 from __future__ import annotations
 
 import json
+import re
 import shlex
 import time
 
@@ -35,6 +36,16 @@ class CliError(Exception):
     def as_fail_kwargs(self):
         """Keyword arguments for ``module.fail_json``."""
         return dict(msg=self.msg, cmd=self.cmd, rc=self.rc, stdout=self.stdout, stderr=self.stderr)
+
+
+def subcommand_words(args):
+    """The words of ``args`` before the first option: ``endpoint health``, ``list``."""
+    words = []
+    for arg in args:
+        if str(arg).startswith('-'):
+            break
+        words.append(str(arg))
+    return ' '.join(words)
 
 
 def format_cmd(argv):
@@ -83,9 +94,15 @@ class CliClient(object):
 
     def describe_failure(self, args, rc, out, err):
         """One sentence naming the subcommand, the exit code and the tool's last words."""
-        lines = (err or out or '').strip().splitlines()
+        text = (err or out or '').strip()
+        lines = text.splitlines()
         detail = lines[-1].strip() if lines else 'no output'
-        return '%s %s failed with exit code %s: %s' % (self.binary, args[0] if args else '', rc, detail)
+        if 'Traceback (most recent call last)' in text:
+            # A Python tool crashed: its exception line says more than the last line.
+            raised = re.findall(r'^([A-Za-z_][\w.]*(?:Error|Exception)\w*: .*)$', text, re.MULTILINE)
+            if raised:
+                detail = raised[-1].strip()
+        return '%s %s failed with exit code %s: %s' % (self.binary, subcommand_words(args), rc, detail)
 
     def run_json(self, args, expected_rc=(0,), accept_json_on_error=False):
         """Run and parse stdout as JSON.
@@ -106,14 +123,14 @@ class CliClient(object):
             if not ok_rc:
                 msg = self.describe_failure(args, rc, out, err)
             else:
-                msg = '%s %s printed output that is not valid JSON (%s).' % (self.binary, args[0], exc)
+                msg = '%s %s printed output that is not valid JSON (%s).' % (self.binary, subcommand_words(args), exc)
             raise CliError(msg, cmd=format_cmd(argv), rc=rc, stdout=out, stderr=err)
         return data, rc, err
 
     def bad_output(self, args, what, out, rc=0, err=''):
         """Build a :class:`CliError` for JSON that does not have the expected shape."""
         argv = self.prefix() + [self.bin_path] + self.base_args() + list(args)
-        return CliError('%s %s printed JSON of an unexpected shape: %s.' % (self.binary, args[0], what),
+        return CliError('%s %s printed JSON of an unexpected shape: %s.' % (self.binary, subcommand_words(args), what),
                         cmd=format_cmd(argv), rc=rc, stdout=out, stderr=err)
 
 

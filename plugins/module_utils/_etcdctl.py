@@ -279,7 +279,9 @@ def assess(state, endpoints):
             db_size=(s or {}).get('db_size'),
             problems=[],
         )
-        if h is not None and not h['healthy']:
+        if h is None:
+            row['problems'].append('no health answer')
+        elif not h['healthy']:
             row['problems'].append('unhealthy: %s' % (h['error'] or 'no reason given'))
         if s is not None and not s['reachable']:
             row['problems'].append('no status: %s' % s['error'])

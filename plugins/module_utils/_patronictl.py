@@ -24,7 +24,7 @@ import traceback
 
 from ansible.module_utils.basic import missing_required_lib
 
-from ansible_collections.pgha.cluster.plugins.module_utils._cli import CliClient, CliError, format_cmd
+from ansible_collections.pgha.cluster.plugins.module_utils._cli import CliClient, CliError, format_cmd, subcommand_words
 
 try:
     import yaml
@@ -51,7 +51,7 @@ def patroni_argument_spec():
         dcs_url=dict(type='str'),
         cluster_name=dict(type='str', aliases=['scope']),
         patronictl_path=dict(type='path'),
-        command_timeout=dict(type='int', default=60),
+        patronictl_timeout=dict(type='int', default=60),
     )
 
 
@@ -67,21 +67,21 @@ class PatroniCtl(CliClient):
         self.config_file = params.get('config_file')
         self.dcs_url = params.get('dcs_url')
         self.cluster_name = params.get('cluster_name')
-        self.command_timeout = params.get('command_timeout') or 0
+        self.patronictl_timeout = params.get('patronictl_timeout') or 0
         if self.dcs_url and not self.cluster_name:
             module.fail_json(msg='Option dcs_url needs cluster_name (the Patroni scope): '
                                  'without a configuration file patronictl cannot tell which cluster to read.')
-        if self.command_timeout < 0:
-            module.fail_json(msg='Option command_timeout must be 0 (no limit) or a positive number of seconds, '
-                                 'not %s.' % self.command_timeout)
+        if self.patronictl_timeout < 0:
+            module.fail_json(msg='Option patronictl_timeout must be 0 (no limit) or a positive number of seconds, '
+                                 'not %s.' % self.patronictl_timeout)
         self._timeout_bin = None
-        if self.command_timeout:
+        if self.patronictl_timeout:
             # patronictl retries for ever while the DCS is unreachable; coreutils timeout bounds it.
             self._timeout_bin = module.get_bin_path('timeout', required=False)
 
     def prefix(self):
         if self._timeout_bin:
-            return [self._timeout_bin, str(self.command_timeout)]
+            return [self._timeout_bin, str(self.patronictl_timeout)]
         return []
 
     def base_args(self):
@@ -97,9 +97,9 @@ class PatroniCtl(CliClient):
 
     def describe_failure(self, args, rc, out, err):
         if self._timeout_bin and rc == 124:
-            return ('patronictl %s did not finish within %s seconds (option command_timeout); '
-                    'check that the DCS named in the Patroni configuration is reachable.'
-                    % (args[0] if args else '', self.command_timeout))
+            return ('patronictl %s did not finish within %s seconds (option patronictl_timeout); '
+                    'check that the DCS (option dcs_url, or the one in the Patroni configuration) is reachable.'
+                    % (subcommand_words(args), self.patronictl_timeout))
         return super(PatroniCtl, self).describe_failure(args, rc, out, err)
 
     # -- read-only commands -------------------------------------------------

@@ -18,15 +18,17 @@ description:
   - A failing C(etcdctl) call counts as an unmet condition and polling goes on.
   - Never reports C(changed).
 author:
-  - pgha maintainers
+  - pgha maintainers (@pgha)
 extends_documentation_fragment:
   - pgha.cluster.etcd
   - pgha.cluster.attributes
 attributes:
   check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
     details: Read-only; it waits in check mode too.
   diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: N/A
     details: Read-only.
 options:

@@ -19,15 +19,17 @@ description:
     changes nothing; see O(settings).
   - Reports the members that Patroni flags as needing a restart.
 author:
-  - pgha maintainers
+  - pgha maintainers (@pgha)
 extends_documentation_fragment:
   - pgha.cluster.patroni
   - pgha.cluster.attributes
 attributes:
   check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
     details: Computes and reports the change without running C(edit-config).
   diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: full
     details: The whole dynamic configuration before and after.
 options:
@@ -158,8 +160,7 @@ def _paths(patch, prefix=''):
     for key, value in patch.items():
         path = '%s.%s' % (prefix, key) if prefix else str(key)
         if isinstance(value, dict) and value:
-            for sub in _paths(value, path):
-                yield sub
+            yield from _paths(value, path)
         else:
             yield path
 

@@ -21,15 +21,17 @@ description:
     tagged C(nofailover) or C(failover_priority=0), are never eligible.
   - Without O(candidate) the eligible member with the least lag is chosen (then by name).
 author:
-  - pgha maintainers
+  - pgha maintainers (@pgha)
 extends_documentation_fragment:
   - pgha.cluster.patroni
   - pgha.cluster.attributes
 attributes:
   check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
     details: Reads the cluster, checks eligibility and reports the switchover it would make, without making it.
   diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: full
     details: Returns the leader before and after.
 options:

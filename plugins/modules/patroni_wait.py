@@ -20,15 +20,17 @@ description:
     condition and polling goes on; the last failure is returned when the wait times out.
   - Never reports C(changed).
 author:
-  - pgha maintainers
+  - pgha maintainers (@pgha)
 extends_documentation_fragment:
   - pgha.cluster.patroni
   - pgha.cluster.attributes
 attributes:
   check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
     details: Read-only; it waits in check mode too, so that later checked tasks see a ready cluster.
   diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: N/A
     details: Read-only.
 options:
