@@ -56,8 +56,19 @@ unit: venv
 lint: venv
 	$(BIN)/ansible-lint --profile production
 
-sanity: venv
-	tests/sanity.sh
+# ansible-test pins its own linters: they live in a venv of their own.
+SANITY_VENV := .venv-sanity
+$(SANITY_VENV)/.installed: requirements.txt
+	$(PYTHON) -m venv $(SANITY_VENV)
+	$(SANITY_VENV)/bin/pip install -q --upgrade pip
+	$(SANITY_VENV)/bin/pip install -q $$(grep -E '^ansible-core==' requirements.txt)
+	touch $@
+
+sanity: venv $(SANITY_VENV)/.installed
+	@command -v shellcheck >/dev/null || { \
+	  sudo_() { if [ "$$(id -u)" -eq 0 ]; then "$$@"; else sudo "$$@"; fi; }; \
+	  sudo_ apt-get update -qq && sudo_ env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq shellcheck >/dev/null; }
+	ANSIBLE_TEST=$(CURDIR)/$(SANITY_VENV)/bin/ansible-test SANITY_REQUIREMENTS=1 tests/sanity.sh
 
 molecule: molecule-debian13
 

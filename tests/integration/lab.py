@@ -9,7 +9,10 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
+import re
 import subprocess
+import sys
 import time
 import urllib.request
 from dataclasses import dataclass
@@ -19,7 +22,28 @@ import psycopg
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
-INVENTORY = ROOT / "inventory" / "lab"
+INVENTORY = Path(os.environ.get("PGHA_LAB_INVENTORY", ROOT / "inventory" / "lab"))
+
+
+def ansible_playbook(playbook: str, tmp_path: Path, extra_vars=None, inventory=INVENTORY, tags=(), check=False):
+    """Run one of the project's playbooks against the lab; returns the CompletedProcess."""
+    argv = [str(Path(sys.executable).with_name("ansible-playbook")), str(ROOT / playbook), "-i", str(inventory)]
+    if tags:
+        argv += ["--tags", ",".join(tags)]
+    if check:
+        argv += ["--check", "--diff"]
+    if extra_vars:
+        ev = tmp_path / "extra.json"
+        ev.write_text(json.dumps(extra_vars))
+        argv += ["-e", f"@{ev}"]
+    env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1")
+    return subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900, check=False)
+
+
+def recap(output: str) -> dict[str, dict[str, int]]:
+    """The PLAY RECAP counters per host."""
+    rows = re.findall(r"^(\S+)\s+: ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", output, re.M)
+    return {h: {"ok": int(o), "changed": int(c), "failed": int(f)} for h, o, c, _u, f in rows}
 
 
 @dataclass(frozen=True)
@@ -106,6 +130,12 @@ class Lab:
                 last_exc = exc
             time.sleep(interval)
         raise AssertionError(f"timed out after {timeout}s waiting for {what} (last error: {last_exc})")
+
+    def dcs_config(self, scope: str = "pg-cluster", namespace: str = "/service/") -> dict:
+        """Patroni's dynamic configuration as stored in etcd right now."""
+        host = next(h for h in self.etcd if self.running(h))
+        out = self.sh(host, "etcdctl", "get", f"{namespace}{scope}/config", "--print-value-only").stdout
+        return json.loads(out)
 
     def patroni_config(self, host: str) -> dict:
         return yaml.safe_load(self.sh(host, "cat", "/etc/patroni/config.yml").stdout)

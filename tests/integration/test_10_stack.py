@@ -27,7 +27,7 @@ def test_replication_lag_is_zero(lab):
 
 def test_write_port_lands_on_the_primary(lab):
     leader = lab.leader()
-    for _ in range(3):
+    for _attempt in range(3):
         [(in_recovery, server)] = lab.query(lab.write_port, "SELECT pg_is_in_recovery(), host(inet_server_addr())")
         assert in_recovery is False
         assert server == lab.addresses[leader["name"]]
@@ -37,7 +37,7 @@ def test_read_port_lands_on_standbys_and_spreads_over_them(lab):
     leader = lab.leader()["name"]
     standbys = {lab.addresses[h] for h in lab.postgres if h != leader}
     seen = set()
-    for _ in range(8):
+    for _attempt in range(8):
         [(in_recovery, server)] = lab.query(lab.read_port, "SELECT pg_is_in_recovery(), host(inet_server_addr())")
         assert in_recovery is True
         seen.add(server)

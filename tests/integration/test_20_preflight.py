@@ -1,37 +1,17 @@
 """Bad input stops site.yml in its preflight play, with a message naming the
 variable to fix, before any host is changed. Runs against the deployed lab."""
 
-import json
-import os
-import re
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
-from lab import INVENTORY, ROOT
-
-PLAYBOOK = [str(Path(sys.executable).with_name("ansible-playbook")), str(ROOT / "site.yml")]
+from lab import INVENTORY, ansible_playbook, recap
 
 
-def run_site(tmp_path, extra_vars=None, inventory=INVENTORY, tags=("preflight",)):
-    argv = [*PLAYBOOK, "-i", str(inventory)]
-    if tags:
-        argv += ["--tags", ",".join(tags)]
-    if extra_vars:
-        ev = tmp_path / "extra.json"
-        ev.write_text(json.dumps(extra_vars))
-        argv += ["-e", f"@{ev}"]
-    env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1")
-    return subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
-
-
-def recap(output: str) -> dict[str, dict[str, int]]:
-    rows = re.findall(r"^(\S+)\s+: ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", output, re.M)
-    return {h: {"ok": int(o), "changed": int(c), "failed": int(f)} for h, o, c, _u, f in rows}
+def run_site(tmp_path: Path, extra_vars=None, inventory=INVENTORY, tags=("preflight",)):
+    return ansible_playbook("site.yml", tmp_path, extra_vars, inventory=inventory, tags=tags)
 
 
 def inventory_variant(tmp_path, edit) -> Path:

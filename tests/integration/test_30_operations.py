@@ -1,0 +1,81 @@
+"""Day-2 operations through the project's playbooks, on the deployed lab:
+planned switchover (to the sync standby: done; to the async replica: refused,
+nothing changes; to the current leader: no-op) and idempotent DCS changes."""
+
+from lab import ansible_playbook, recap
+
+
+def changed(result) -> int:
+    return sum(r["changed"] for r in recap(result.stdout).values())
+
+
+def roles(lab) -> dict[str, str]:
+    return {m["name"]: m["role"] for m in lab.cluster()["members"]}
+
+
+def test_switchover_to_the_sync_standby(lab, tmp_path):
+    lab.wait(lab.healthy, "a healthy cluster", timeout=120)
+    before = lab.cluster()["members"]
+    old = next(m for m in before if m["role"] == "leader")
+    sync = next(m for m in before if m["role"] == "sync_standby")
+
+    result = ansible_playbook("playbooks/switchover.yml", tmp_path, {"candidate": sync["name"]})
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert changed(result) == 1
+
+    assert lab.leader()["name"] == sync["name"]
+    after = {m["name"]: m for m in lab.cluster()["members"]}
+    assert after[old["name"]]["state"] == "streaming"
+    assert after[sync["name"]]["timeline"] > old["timeline"]
+    lab.wait(lab.healthy, "a healthy cluster after the switchover", timeout=120)
+    [(in_recovery,)] = lab.wait(lambda: lab.query(lab.write_port, "SELECT pg_is_in_recovery()"), "VIP:5000", timeout=30)
+    assert in_recovery is False
+
+
+def test_switchover_to_the_current_leader_changes_nothing(lab, tmp_path):
+    leader = lab.leader()
+    result = ansible_playbook("playbooks/switchover.yml", tmp_path, {"candidate": leader["name"]})
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert changed(result) == 0
+    assert lab.leader() == leader
+
+
+def test_switchover_to_the_async_replica_is_refused_and_changes_nothing(lab, tmp_path):
+    lab.wait(lab.healthy, "a healthy cluster", timeout=120)
+    before = roles(lab)
+    leader = lab.leader()
+    replica = next(n for n, r in before.items() if r == "replica")
+    sync = next(n for n, r in before.items() if r == "sync_standby")
+
+    result = ansible_playbook("playbooks/switchover.yml", tmp_path, {"candidate": replica})
+    out = result.stdout + result.stderr
+    assert result.returncode != 0, out[-3000:]
+    assert replica in out and sync in out, "the refusal must name the candidate and the eligible member"
+    assert changed(result) == 0
+    assert roles(lab) == before
+    assert lab.leader()["timeline"] == leader["timeline"]
+
+
+def test_dcs_change_is_applied_once_then_idempotent(lab, tmp_path):
+    original = lab.dcs_config()["loop_wait"]
+    wanted = original + 1
+    settings = {"patroni_dcs_settings": {"loop_wait": wanted}}
+    try:
+        dry = ansible_playbook("playbooks/config.yml", tmp_path, settings, check=True)
+        assert dry.returncode == 0, dry.stdout[-3000:]
+        assert changed(dry) == 1 and "loop_wait" in dry.stdout
+        assert lab.dcs_config()["loop_wait"] == original, "check mode changed the DCS"
+
+        first = ansible_playbook("playbooks/config.yml", tmp_path, settings)
+        assert first.returncode == 0, first.stdout[-3000:]
+        assert changed(first) == 1
+        # The REST API serves the DCS as of its last HA loop: give it one loop.
+        lab.wait(lambda: lab.dcs_config()["loop_wait"] == wanted, f"loop_wait {wanted} in the DCS", timeout=60)
+
+        second = ansible_playbook("playbooks/config.yml", tmp_path, settings)
+        assert second.returncode == 0, second.stdout[-3000:]
+        assert changed(second) == 0
+    finally:
+        restore = ansible_playbook("playbooks/config.yml", tmp_path, {"patroni_dcs_settings": {"loop_wait": original}})
+        assert restore.returncode == 0, restore.stdout[-3000:]
+    lab.wait(lambda: lab.dcs_config()["loop_wait"] == original, f"loop_wait back to {original}", timeout=60)
