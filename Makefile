@@ -9,7 +9,7 @@ COLLECTION_LINK := .collections/ansible_collections/pgha/cluster
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help lab test unit lint sanity molecule molecule-debian13 down status venv
+.PHONY: help lab test unit lint sanity molecule molecule-debian13 molecule-rocky10 down status venv
 
 help:
 	@echo "make lab    build the local lab (5 containers) and deploy the whole stack on it"
@@ -51,7 +51,7 @@ test: venv
 	$(MAKE) unit lint sanity molecule
 
 unit: venv
-	$(BIN)/pytest -q tests/unit tests/roles
+	$(BIN)/pytest -q tests/unit tests/roles tests/render
 
 lint: venv
 	$(BIN)/ansible-lint --profile production
@@ -70,8 +70,12 @@ sanity: venv $(SANITY_VENV)/.installed
 	  sudo_ apt-get update -qq && sudo_ env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq shellcheck >/dev/null; }
 	ANSIBLE_TEST=$(CURDIR)/$(SANITY_VENV)/bin/ansible-test SANITY_REQUIREMENTS=1 tests/sanity.sh
 
-molecule: molecule-debian13
+molecule: molecule-debian13 molecule-rocky10
 
 molecule-debian13: venv
 	$(BIN)/molecule test -s debian13
+
+# Runs only where a Rocky 10 systemd image exists; otherwise prints SKIPPED and why.
+molecule-rocky10: venv
+	tests/rocky10.sh
 

@@ -137,8 +137,15 @@ class Lab:
         out = self.sh(host, "etcdctl", "get", f"{namespace}{scope}/config", "--print-value-only").stdout
         return json.loads(out)
 
+    def patroni_config_file(self, host: str) -> str:
+        """Debian/Ubuntu: /etc/patroni/config.yml; RHEL family: /etc/patroni/patroni.yml."""
+        for path in ("/etc/patroni/config.yml", "/etc/patroni/patroni.yml"):
+            if self.sh(host, "test", "-f", path, check=False).returncode == 0:
+                return path
+        raise AssertionError(f"{host} has no Patroni configuration file")
+
     def patroni_config(self, host: str) -> dict:
-        return yaml.safe_load(self.sh(host, "cat", "/etc/patroni/config.yml").stdout)
+        return yaml.safe_load(self.sh(host, "cat", self.patroni_config_file(host)).stdout)
 
     def data_dir(self, host: str) -> str:
         return self.patroni_config(host)["postgresql"]["data_dir"]

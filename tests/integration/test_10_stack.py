@@ -98,7 +98,7 @@ def test_replication_uses_the_replicator_account_and_slots(lab):
 @pytest.mark.parametrize(
     "host_group, path, owner, mode",
     [
-        ("postgres", "/etc/patroni/config.yml", "postgres", "600"),
+        ("postgres", "patroni-config", "postgres", "600"),
         ("haproxy", "/etc/keepalived/keepalived.conf", "root", "600"),
         ("postgres", "/etc/systemd/system/patroni.service.d/watchdog.conf", "root", "644"),
     ],
@@ -106,11 +106,19 @@ def test_replication_uses_the_replicator_account_and_slots(lab):
 def test_files_holding_secrets_are_private(lab, host_group, path, owner, mode):
     hosts = lab.postgres if host_group == "postgres" else lab.proxies
     for host in hosts:
-        out = lab.sh(host, "stat", "-c", "%U %a", path).stdout.split()
+        target = lab.patroni_config_file(host) if path == "patroni-config" else path
+        out = lab.sh(host, "stat", "-c", "%U %a", target).stdout.split()
         assert out == [owner, mode], f"{host}:{path}"
 
 
-def test_the_package_default_cluster_and_plain_service_are_gone(lab):
+def test_no_cluster_outside_patroni(lab):
+    """Debian's auto-created `main` cluster is gone; the plain postgresql service never runs."""
     for host in lab.postgres:
+        active = lab.sh(host, "systemctl", "list-units", "--state=active", "--no-legend", "postgresql*", check=False).stdout
+        assert active.strip() == "", f"{host} runs a PostgreSQL service beside Patroni: {active}"
+        enabled = lab.sh(host, "systemctl", "list-unit-files", "--state=enabled", "--no-legend", "postgresql*", check=False).stdout
+        assert enabled.strip() == "", f"{host} enables a PostgreSQL service beside Patroni: {enabled}"
+        if lab.sh(host, "sh", "-c", "command -v pg_lsclusters", check=False).returncode != 0:
+            continue  # the RHEL family has no pg_createcluster clusters
         out = lab.sh(host, "pg_lsclusters", "--json").stdout
         assert out.strip() in ("", "[]"), f"{host} still has a pg_createcluster cluster: {out}"

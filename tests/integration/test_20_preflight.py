@@ -33,11 +33,17 @@ CASES = {
     "rewind-password-placeholder": ({"patroni_rewind_password": "CHANGE_ME"}, "patroni_rewind_password"),
     "vrrp-password-unset": ({"keepalived_auth_pass": ""}, "keepalived_auth_pass"),
     "unsupported-postgresql": ({"patroni_postgresql_version": 12}, "patroni_postgresql_version"),
-    "distro-lacks-version": ({"patroni_postgresql_version": 18}, "patroni_postgresql_version"),
+    "distro-lacks-version": (
+        {"patroni_postgresql_source": "distro", "patroni_postgresql_version": 15}, "patroni_postgresql_version"
+    ),
     "unknown-source": ({"patroni_postgresql_source": "ftp"}, "patroni_postgresql_source"),
     # PGDG aimed at a closed loopback port: unreachable, without leaving the lab.
     "pgdg-unreachable": (
-        {"patroni_postgresql_source": "pgdg", "patroni_pgdg_apt_url": "http://127.0.0.1:9/apt"},
+        {
+            "patroni_postgresql_source": "pgdg",
+            "patroni_pgdg_apt_url": "http://127.0.0.1:9/apt",
+            "patroni_pgdg_yum_url": "http://127.0.0.1:9/yum",
+        },
         "patroni_postgresql_source: distro",
     ),
     "ttl-below-patroni-minimum": ({"patroni_ttl": 10}, "patroni_ttl"),

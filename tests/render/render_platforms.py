@@ -1,0 +1,131 @@
+# Copyright: pgha maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""The platforms the rendering tests fake, as the facts `setup` would report.
+
+Every supported platform gets the reference's five hosts (db 10.0.1.11-13, proxies
+10.0.1.21-22, VIP 10.0.1.10). The three database hosts differ only in where PostgreSQL
+comes from, so one run covers each package source and version:
+
+    pg1: pgdg, PostgreSQL 18    pg2: pgdg, PostgreSQL 17    pg3: distro, the release's own
+
+Unsupported platforms get one host each and only run the common preflight.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Platform:
+    key: str
+    os_family: str
+    distribution: str
+    major: str
+    version: str
+    release: str
+    interface: str
+    selinux: str  # "enabled" on the RHEL family (enforcing), "disabled" elsewhere
+    distro_postgresql: str = ""  # the release's own PostgreSQL major (supported platforms)
+
+
+SUPPORTED = {
+    p.key: p
+    for p in (
+        Platform("rocky10", "RedHat", "Rocky", "10", "10.0", "Red Quartz", "enp1s0", "enabled", "16"),
+        Platform("alma10", "RedHat", "AlmaLinux", "10", "10.0", "Purple Lion", "ens3", "enabled", "16"),
+        Platform("debian13", "Debian", "Debian", "13", "13.1", "trixie", "eth0", "disabled", "17"),
+        Platform("ubuntu2404", "Debian", "Ubuntu", "24", "24.04", "noble", "enp1s0", "disabled", "16"),
+        Platform("ubuntu2604", "Debian", "Ubuntu", "26", "26.04", "resolute", "enp1s0", "disabled", "18"),
+    )
+}
+
+UNSUPPORTED = {
+    p.key: p
+    for p in (
+        Platform("centos7", "RedHat", "CentOS", "7", "7.9", "Core", "eth0", "enabled"),
+        Platform("rocky9", "RedHat", "Rocky", "9", "9.6", "Blue Onyx", "eth0", "enabled"),
+        Platform("debian12", "Debian", "Debian", "12", "12.11", "bookworm", "eth0", "disabled"),
+        Platform("ubuntu2204", "Debian", "Ubuntu", "22", "22.04", "jammy", "eth0", "disabled"),
+        Platform("ubuntu2410", "Debian", "Ubuntu", "24", "24.10", "oracular", "eth0", "disabled"),
+        Platform("opensuse15", "Suse", "openSUSE Leap", "15", "15.6", "", "eth0", "disabled"),
+    )
+}
+
+SUBNET = "10.0.1.0/24"
+VIP = "10.0.1.10"
+DB_HOSTS = {"pg1": "10.0.1.11", "pg2": "10.0.1.12", "pg3": "10.0.1.13"}
+PROXY_HOSTS = {"ha1": "10.0.1.21", "ha2": "10.0.1.22"}
+# A host outside the clusters that sets every "empty: the OS family's" override.
+OVERRIDE_HOST = "debian13-custom"
+OVERRIDES = {
+    "patroni_packages": ["custom-postgresql", "custom-patroni"],
+    "patroni_bin_dir": "/opt/pg/bin",
+    "patroni_data_dir": "/srv/pg/data",
+    "patroni_config_file": "/etc/patroni/custom.yml",
+    "etcd_packages": ["custom-etcd"],
+    "patroni_postgresql_parameters_extra": {"max_connections": 300},
+}
+
+# What each database host installs (patroni_postgresql_source, patroni_postgresql_version).
+SOURCES = {"pg1": ("pgdg", "18"), "pg2": ("pgdg", "17"), "pg3": ("distro", None)}
+
+
+def host_name(platform: Platform, short: str) -> str:
+    return f"{platform.key}-{short}"
+
+
+def facts(platform: Platform, hostname: str, address: str) -> dict:
+    """The `setup` facts a host of this platform reports (prefixed, as in the fact cache)."""
+    iface = platform.interface
+    ipv4 = {"address": address, "broadcast": "10.0.1.255", "netmask": "255.255.255.0", "network": "10.0.1.0", "prefix": "24"}
+    selinux = (
+        {"status": "enabled", "mode": "enforcing", "config_mode": "enforcing", "type": "targeted", "policyvers": 33}
+        if platform.selinux == "enabled"
+        else {"status": "disabled"}
+    )
+    return {
+        "ansible_hostname": hostname,
+        "ansible_nodename": hostname,
+        "ansible_fqdn": hostname,
+        "ansible_system": "Linux",
+        "ansible_os_family": platform.os_family,
+        "ansible_distribution": platform.distribution,
+        "ansible_distribution_major_version": platform.major,
+        "ansible_distribution_version": platform.version,
+        "ansible_distribution_release": platform.release,
+        "ansible_architecture": "x86_64",
+        "ansible_userspace_architecture": "x86_64",
+        "ansible_virtualization_role": "guest",
+        "ansible_virtualization_type": "kvm",
+        "ansible_virtualization_tech_guest": ["kvm"],
+        "ansible_virtualization_tech_host": [],
+        "ansible_selinux": selinux,
+        "ansible_selinux_python_present": platform.selinux == "enabled",
+        "ansible_service_mgr": "systemd",
+        "ansible_pkg_mgr": "dnf" if platform.os_family == "RedHat" else "apt",
+        "ansible_default_ipv4": {
+            "address": address,
+            "alias": iface,
+            "broadcast": "10.0.1.255",
+            "gateway": "10.0.1.1",
+            "interface": iface,
+            "macaddress": "52:54:00:00:00:01",
+            "mtu": 1500,
+            "netmask": "255.255.255.0",
+            "network": "10.0.1.0",
+            "prefix": "24",
+            "type": "ether",
+        },
+        "ansible_all_ipv4_addresses": [address],
+        "ansible_interfaces": ["lo", iface],
+        "ansible_lo": {
+            "active": True,
+            "device": "lo",
+            "ipv4": {"address": "127.0.0.1", "broadcast": "", "netmask": "255.0.0.0", "network": "127.0.0.0", "prefix": "8"},
+            "type": "loopback",
+        },
+        f"ansible_{iface}": {"active": True, "device": iface, "ipv4": ipv4, "macaddress": "52:54:00:00:00:01", "mtu": 1500, "type": "ether"},
+    }

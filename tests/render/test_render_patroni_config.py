@@ -1,0 +1,90 @@
+# Copyright: pgha maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""The rendered Patroni configuration parses and holds the reference's values on every
+platform and package source (only name and the two connect_address values differ)."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from render_platforms import DB_HOSTS, SUPPORTED, host_name
+from render_reference import POSTGRES
+
+DB = [(p, s) for p in SUPPORTED for s in DB_HOSTS]
+
+
+def _config(render, platform, short) -> dict:
+    text = render[host_name(SUPPORTED[platform], short)]["files"]["patroni"]
+    config = yaml.safe_load(text)
+    assert isinstance(config, dict), text
+    return config
+
+
+@pytest.mark.parametrize(("platform", "short"), DB, ids=[f"{p}-{s}" for p, s in DB])
+def test_patroni_config(render, platform, short):
+    config = _config(render, platform, short)
+    name = host_name(SUPPORTED[platform], short)
+    address = DB_HOSTS[short]
+
+    assert config["scope"] == "pg-cluster"
+    assert config["namespace"] == "/service/"
+    assert config["name"] == name
+    assert config["restapi"] == {"listen": "0.0.0.0:8008", "connect_address": f"{address}:8008"}
+    assert config["etcd3"] == {"hosts": ["10.0.1.11:2379", "10.0.1.12:2379", "10.0.1.13:2379"]}
+
+    dcs = config["bootstrap"]["dcs"]
+    # Patroni needs numbers and booleans, not the strings "30" or "True".
+    for key, value in (("ttl", 30), ("loop_wait", 10), ("retry_timeout", 10), ("maximum_lag_on_failover", 1048576)):
+        assert dcs[key] == value and isinstance(dcs[key], int) and not isinstance(dcs[key], bool), key
+    assert dcs["synchronous_mode"] is True
+    assert dcs["postgresql"]["use_pg_rewind"] is True
+    assert dcs["postgresql"]["use_slots"] is True
+    assert dcs["postgresql"]["parameters"] == {
+        "wal_level": "replica",
+        "hot_standby": "on",
+        "max_wal_senders": 10,
+        "max_replication_slots": 10,
+        "wal_keep_size": "256MB",
+        "wal_log_hints": "on",
+    }
+
+    assert config["bootstrap"]["initdb"] == [{"encoding": "UTF8"}, "data-checksums"]
+    hba = config["bootstrap"]["pg_hba"]
+    assert "host all all 127.0.0.1/32 scram-sha-256" in hba
+    assert "host all all 10.0.1.0/24 scram-sha-256" in hba
+    assert "host replication replicator 10.0.1.0/24 scram-sha-256" in hba
+    assert not [rule for rule in hba if rule.split()[-1] in ("trust", "md5", "password")], hba
+
+    pg = config["postgresql"]
+    assert pg["listen"] == "0.0.0.0:5432"
+    assert pg["connect_address"] == f"{address}:5432"
+    assert pg["data_dir"] == POSTGRES[platform][short]["data_dir"]
+    assert pg["bin_dir"] == POSTGRES[platform][short]["bin_dir"]
+    auth = pg["authentication"]
+    assert (auth["superuser"]["username"], auth["replication"]["username"], auth["rewind"]["username"]) == (
+        "postgres", "replicator", "rewind_user")
+    assert all(auth[k]["password"] for k in ("superuser", "replication", "rewind"))
+    assert pg["parameters"]["password_encryption"] == "scram-sha-256"
+
+    assert config["watchdog"] == {"mode": "automatic", "device": "/dev/watchdog", "safety_margin": 5}
+    assert config["tags"] == {"nofailover": False, "noloadbalance": False, "clonefrom": False, "nosync": False}
+
+
+@pytest.mark.parametrize("platform", list(SUPPORTED))
+def test_patroni_configs_differ_only_in_node_values(render, platform):
+    """Within one source, only name and the connect addresses differ between nodes
+    (pg1 and pg2 differ also in their PostgreSQL version, so compare against pg1 after
+    putting pg1's version-dependent paths in)."""
+    base = _config(render, platform, "pg1")
+    for short in DB_HOSTS:
+        other = _config(render, platform, short)
+        for key in ("name",):
+            other[key] = base[key]
+        other["restapi"]["connect_address"] = base["restapi"]["connect_address"]
+        other["postgresql"]["connect_address"] = base["postgresql"]["connect_address"]
+        other["postgresql"]["bin_dir"] = base["postgresql"]["bin_dir"]
+        other["postgresql"]["data_dir"] = base["postgresql"]["data_dir"]
+        assert other == base, short

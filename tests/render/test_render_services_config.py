@@ -1,0 +1,115 @@
+# Copyright: pgha maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""The rendered etcd environment file, watchdog drop-in, HAProxy and Keepalived
+configurations hold the reference's values on every platform."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from render_platforms import DB_HOSTS, PROXY_HOSTS, SUPPORTED, VIP, host_name
+
+DB = [(p, s) for p in SUPPORTED for s in DB_HOSTS]
+PROXIES = [(p, s) for p in SUPPORTED for s in PROXY_HOSTS]
+
+
+def _file(render, platform, short, name) -> str:
+    return render[host_name(SUPPORTED[platform], short)]["files"][name]
+
+
+def _env(text: str) -> dict:
+    env = {}
+    for line in text.splitlines():
+        if line.strip() and not line.startswith("#"):
+            m = re.fullmatch(r'([A-Z_]+)="([^"]*)"', line)
+            assert m, f"not a KEY=\"value\" line: {line!r}"
+            env[m[1]] = m[2]
+    return env
+
+
+def _sections(text: str) -> dict[str, list[str]]:
+    """HAProxy sections: header line -> its (stripped) lines."""
+    sections, current = {}, None
+    for line in text.splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        if not line[0].isspace():
+            current = line.strip()
+            sections[current] = []
+        else:
+            sections[current].append(" ".join(line.split()))
+    return sections
+
+
+@pytest.mark.parametrize(("platform", "short"), DB, ids=[f"{p}-{s}" for p, s in DB])
+def test_etcd_environment(render, platform, short):
+    env = _env(_file(render, platform, short, "etcd"))
+    p = SUPPORTED[platform]
+    address = DB_HOSTS[short]
+    cluster = ",".join(f"{host_name(p, s)}=http://{a}:2380" for s, a in DB_HOSTS.items())
+    assert env == {
+        "ETCD_NAME": host_name(p, short),
+        "ETCD_DATA_DIR": "/var/lib/etcd",
+        "ETCD_LISTEN_PEER_URLS": f"http://{address}:2380",
+        "ETCD_LISTEN_CLIENT_URLS": f"http://{address}:2379,http://127.0.0.1:2379",
+        "ETCD_INITIAL_ADVERTISE_PEER_URLS": f"http://{address}:2380",
+        "ETCD_ADVERTISE_CLIENT_URLS": f"http://{address}:2379",
+        "ETCD_INITIAL_CLUSTER": cluster,
+        "ETCD_INITIAL_CLUSTER_STATE": "new",
+        "ETCD_INITIAL_CLUSTER_TOKEN": "pgha-etcd-cluster",
+    }
+
+
+@pytest.mark.parametrize(("platform", "short"), DB, ids=[f"{p}-{s}" for p, s in DB])
+def test_watchdog_drop_in(render, platform, short):
+    lines = [line for line in _file(render, platform, short, "watchdog").splitlines() if line and not line.startswith("#")]
+    assert lines == [
+        "[Service]",
+        "ExecStartPre=-+/sbin/modprobe softdog",
+        "ExecStartPre=-+/bin/chown postgres /dev/watchdog",
+    ]
+
+
+@pytest.mark.parametrize(("platform", "short"), PROXIES, ids=[f"{p}-{s}" for p, s in PROXIES])
+def test_haproxy(render, platform, short):
+    p = SUPPORTED[platform]
+    sections = _sections(_file(render, platform, short, "haproxy"))
+    assert "maxconn 2000" in sections["global"]
+    defaults = sections["defaults"]
+    for line in ("mode tcp", "retries 2", "timeout client 30m", "timeout server 30m", "timeout connect 4s", "timeout check 5s"):
+        assert line in defaults, line
+    assert {"mode http", "bind *:7000"} <= set(sections["listen stats"])
+    servers = [f"server {host_name(p, s)} {a}:5432 maxconn 200 check port 8008" for s, a in DB_HOSTS.items()]
+    for pool, port, uri in (("postgres_primary", 5000, "/primary"), ("postgres_replicas", 5001, "/replica")):
+        lines = sections[f"listen {pool}"]
+        assert f"bind *:{port}" in lines
+        assert "option httpchk" in lines
+        assert f"http-check send meth OPTIONS uri {uri}" in lines
+        assert "http-check expect status 200" in lines
+        assert "default-server inter 3s fall 3 rise 2 on-marked-down shutdown-sessions" in lines
+        assert [line for line in lines if line.startswith("server ")] == servers
+    assert "balance roundrobin" in sections["listen postgres_replicas"]
+    assert not [line for line in sections["listen postgres_primary"] if line.startswith("balance")]
+    assert not re.search(r"\b/master\b", _file(render, platform, short, "haproxy"))
+
+
+@pytest.mark.parametrize(("platform", "short"), PROXIES, ids=[f"{p}-{s}" for p, s in PROXIES])
+def test_keepalived(render, platform, short):
+    text = " ".join(_file(render, platform, short, "keepalived").split())
+    state, priority = {"ha1": ("MASTER", 101), "ha2": ("BACKUP", 100)}[short]
+    assert (
+        'vrrp_script chk_haproxy { script "/usr/bin/pidof haproxy" interval 2 weight 2 fall 2 rise 2 }' in text
+    )
+    instance = re.search(r"vrrp_instance \S+ \{(.*)\}", text)[1]
+    assert f"state {state} " in instance
+    assert f"priority {priority} " in instance
+    assert f"interface {SUPPORTED[platform].interface} " in instance
+    assert "virtual_router_id 51 " in instance
+    assert "advert_int 1 " in instance
+    assert "authentication { auth_type PASS auth_pass test-vrrp }" in instance
+    assert f"virtual_ipaddress {{ {VIP}/24 }}" in instance
+    assert "track_script { chk_haproxy }" in instance
