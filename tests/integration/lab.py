@@ -25,8 +25,8 @@ ROOT = Path(__file__).resolve().parents[2]
 INVENTORY = Path(os.environ.get("PGHA_LAB_INVENTORY", ROOT / "inventory" / "lab"))
 
 
-def ansible_playbook(playbook: str, tmp_path: Path, extra_vars=None, inventory=INVENTORY, tags=(), check=False):
-    """Run one of the project's playbooks against the lab; returns the CompletedProcess."""
+def playbook_command(playbook: str, tmp_path: Path, extra_vars=None, inventory=INVENTORY, tags=(), check=False):
+    """argv and environment that run one of the project's playbooks against the lab."""
     argv = [str(Path(sys.executable).with_name("ansible-playbook")), str(ROOT / playbook), "-i", str(inventory)]
     if tags:
         argv += ["--tags", ",".join(tags)]
@@ -36,13 +36,22 @@ def ansible_playbook(playbook: str, tmp_path: Path, extra_vars=None, inventory=I
         ev = tmp_path / "extra.json"
         ev.write_text(json.dumps(extra_vars))
         argv += ["-e", f"@{ev}"]
-    env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1")
+    # Molecule exports ANSIBLE_FORCE_COLOR, which beats ANSIBLE_NOCOLOR: recap() needs plain text.
+    env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0")
+    return argv, env
+
+
+def ansible_playbook(playbook: str, tmp_path: Path, extra_vars=None, inventory=INVENTORY, tags=(), check=False):
+    """Run one of the project's playbooks against the lab; returns the CompletedProcess."""
+    argv, env = playbook_command(playbook, tmp_path, extra_vars, inventory, tags, check)
     return subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900, check=False)
 
 
 def recap(output: str) -> dict[str, dict[str, int]]:
-    """The PLAY RECAP counters per host."""
+    """The PLAY RECAP counters per host; fails when the output has no recap at all."""
+    output = re.sub(r"\x1b\[[0-9;]*m", "", output)
     rows = re.findall(r"^(\S+)\s+: ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", output, re.M)
+    assert rows, f"no PLAY RECAP in the output:\n{output[-2000:]}"
     return {h: {"ok": int(o), "changed": int(c), "failed": int(f)} for h, o, c, _u, f in rows}
 
 

@@ -79,3 +79,13 @@ def test_dcs_change_is_applied_once_then_idempotent(lab, tmp_path):
         restore = ansible_playbook("playbooks/config.yml", tmp_path, {"patroni_dcs_settings": {"loop_wait": original}})
         assert restore.returncode == 0, restore.stdout[-3000:]
     lab.wait(lambda: lab.dcs_config()["loop_wait"] == original, f"loop_wait back to {original}", timeout=60)
+
+
+def test_dcs_timing_below_patronis_minimum_is_refused(lab, tmp_path):
+    before = lab.dcs_config()
+    result = ansible_playbook("playbooks/config.yml", tmp_path, {"patroni_dcs_settings": {"ttl": 10}})
+    out = result.stdout + result.stderr
+    assert result.returncode != 0, out[-3000:]
+    assert "ttl=10" in out, out[-3000:]
+    assert changed(result) == 0
+    assert lab.dcs_config()["ttl"] == before["ttl"]
