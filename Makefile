@@ -9,12 +9,13 @@ COLLECTION_LINK := .collections/ansible_collections/pgha/cluster
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help lab test unit lint sanity molecule molecule-debian13 molecule-rocky10 down status venv
+.PHONY: help lab test unit lint sanity molecule molecule-debian13 molecule-rocky10 down status venv drill
 
 help:
 	@echo "make lab    build the local lab (5 containers) and deploy the whole stack on it"
 	@echo "make test   run every test: unit, lint, sanity, Molecule (deploy, idempotence, failover)"
 	@echo "make down   remove the lab"
+	@echo "make drill  fault drills under load on the lab (reference + fast profiles, ~25 min) -> results/drills/latest.md"
 
 # --- tool chain ------------------------------------------------------------
 $(BIN)/.installed: requirements.txt
@@ -79,3 +80,8 @@ molecule-debian13: venv
 molecule-rocky10: venv
 	tests/rocky10.sh
 
+
+# --- fault drills ----------------------------------------------------------
+# On a running lab (make lab); restores the reference profile at the end.
+drill: venv
+	$(BIN)/python tools/drill.py --repeat 3 --profiles reference,fast
