@@ -15,7 +15,6 @@ LAB_IMAGE="${LAB_IMAGE:-pgha/debian13-systemd:latest}"
 LAB_NETWORK="${LAB_NETWORK:-pgha-lab}"
 LAB_SUBNET="${LAB_SUBNET:-172.28.0.0/24}"
 LAB_MIRROR="${LAB_MIRROR:-http://deb.debian.org/debian}"
-LAB_PREFIX="${LAB_PREFIX:-}"
 # name=address; the VIP (172.28.0.10) is deliberately left free.
 LAB_HOSTS=(pg1=172.28.0.11 pg2=172.28.0.12 pg3=172.28.0.13 ha1=172.28.0.21 ha2=172.28.0.22)
 
@@ -87,7 +86,7 @@ cmd_image() {
 cmd_down() {
   local h
   for h in "${LAB_HOSTS[@]}"; do
-    docker rm -f "${LAB_PREFIX}${h%%=*}" >/dev/null 2>&1 || true
+    docker rm -f "${h%%=*}" >/dev/null 2>&1 || true
   done
   docker network rm "$LAB_NETWORK" >/dev/null 2>&1 || true
 }
@@ -100,12 +99,12 @@ cmd_up() {
   local h name addr
   for h in "${LAB_HOSTS[@]}"; do
     name="${h%%=*}"; addr="${h#*=}"
-    docker run -d --name "${LAB_PREFIX}${name}" --hostname "$name" \
+    docker run -d --name "${name}" --hostname "$name" \
       --network "$LAB_NETWORK" --ip "$addr" "${RUN_FLAGS[@]}" \
       "$LAB_IMAGE" /lib/systemd/systemd >/dev/null
   done
   for h in "${LAB_HOSTS[@]}"; do
-    name="${LAB_PREFIX}${h%%=*}"
+    name="${h%%=*}"
     for _ in $(seq 1 60); do
       state="$(docker exec "$name" systemctl is-system-running 2>/dev/null || true)"
       case "$state" in running|degraded) break ;; esac
