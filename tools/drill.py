@@ -36,6 +36,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
+import re
 import shlex
 import statistics
 import subprocess
@@ -265,6 +266,71 @@ def longest_gap(acks: list[float], start: float, end: float) -> float | None:
     return round(max(b - a for a, b in zip(points, points[1:])), 3)
 
 
+# --- where the seconds go ---------------------------------------------------------
+# Read from the journals of the nodes once a drill is over (the containers share
+# the host's clock). Offsets are seconds from the fault; "lease renewed" is the
+# old leader's last HA loop before it (the lease then runs for ttl seconds).
+MARKS = (
+    # name, hosts ("old"/"new" leader, "db", "proxy"), journalctl selector, pattern, first or last
+    ("lease renewed", "old", ("-u", "patroni"), r"the leader with the lock", "last before"),
+    ("etcd leader elected", "db", ("-u", "etcd"), r"elected leader", "first after"),
+    ("new leader promoted", "new", ("-u", "patroni"), r"promoted self to leader|starting primary after failure|"
+                                                       r"promoted self to leader by acquiring session lock", "first after"),
+    ("HAProxy: old primary DOWN", "proxy", ("-t", "haproxy"), r"postgres_primary/{old} is DOWN", "first after"),
+    ("HAProxy: new primary UP", "proxy", ("-t", "haproxy"), r"postgres_primary/{new} is UP", "first after"),
+)
+
+
+TIMELINE_COLUMNS = ("lease renewed", "last write before", "etcd leader elected", "new leader promoted",
+                    "HAProxy: old primary DOWN", "HAProxy: new primary UP", "first write after the gap")
+
+
+def journal(lab: Lab, host: str, selector: tuple[str, ...], since: float, until: float) -> list[tuple[float, str]]:
+    out = lab.sh(host, "journalctl", "--no-pager", "-o", "json", "--since", f"@{int(since)}", "--until",
+                 f"@{int(until) + 1}", *selector, check=False, timeout=30).stdout
+    entries = []
+    for line in out.splitlines():
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue
+        message = entry.get("MESSAGE")
+        if isinstance(message, str):
+            entries.append((int(entry["__REALTIME_TIMESTAMP"]) / 1e6, message))
+    return entries
+
+
+def timeline(c: Context, old: str | None, new: str | None, load: Load, t_end: float) -> dict[str, float]:
+    """Offsets (s from the fault) of the marks above, and of the first acknowledged write after the fault's gap."""
+    if c.wall_fault is None or c.t_fault is None:
+        return {}
+    lab, since, until = c.lab, c.wall_fault - 30, c.wall_fault + (t_end - c.t_fault) + 1
+    hosts = {"old": [old] if old else [], "new": [new] if new else [], "db": list(lab.postgres),
+             "proxy": [next((h for h in lab.proxies if lab.holds_vip(h)), lab.proxies[0])]}
+    marks: dict[str, float] = {}
+    for name, which, selector, pattern, pick in MARKS:
+        regex = re.compile(pattern.format(old=old, new=new))
+        times = sorted(t for h in hosts[which] if lab.running(h)
+                       for t, msg in journal(lab, h, selector, since, until) if regex.search(msg))
+        if pick == "last before":
+            times = [t for t in times if t <= c.wall_fault][-1:]
+        else:
+            times = [t for t in times if t > c.wall_fault][:1]
+        if times:
+            marks[name] = round(times[0] - c.wall_fault, 2)
+    acks = sorted(load.writer.acks)
+    before = [t for t in acks if t <= c.t_fault]
+    after = [t for t in acks if t > c.t_fault]
+    if before:
+        marks["last write before"] = round(before[-1] - c.t_fault, 2)
+    if after:
+        # the first acknowledgement that ends the longest gap after the fault
+        points = before[-1:] + after
+        a, b = max(zip(points, points[1:]), key=lambda ab: ab[1] - ab[0])
+        marks["first write after the gap"] = round(b - c.t_fault, 2)
+    return dict(sorted(marks.items(), key=lambda kv: kv[1]))
+
+
 # --- one drill ----------------------------------------------------------------
 class DrillError(AssertionError):
     pass
@@ -276,12 +342,13 @@ class Context:
     def __init__(self, drills: "Drills", load: Load):
         self.drills, self.lab, self.load = drills, drills.lab, load
         self.t_fault: float | None = None
+        self.wall_fault: float | None = None
         self.t_heal: float | None = None
         self.details: dict = {}
         self.checks: dict[str, bool] = {}
 
     def fault(self, what: str):
-        self.t_fault = time.monotonic()
+        self.t_fault, self.wall_fault = time.monotonic(), time.time()
         log(f"  fault: {what}")
 
     def heal(self, what: str):
@@ -376,9 +443,9 @@ class Drills:
         return yaml.safe_load((PROFILES_DIR / f"{name}.yml").read_text())
 
     def profile_applied(self, name: str) -> bool:
-        """Whether the DCS and every proxy's HAProxy checks already are those of the profile."""
+        """Whether the DCS and every proxy's HAProxy settings already are those of the profile."""
         values = self.profile(name)
-        if any(self.lab.dcs_config().get(k) != v for k, v in values["patroni_dcs_settings"].items()):
+        if not contains(self.lab.dcs_config(), values["patroni_dcs_settings"]):
             return False
         fast = values.get("haproxy_check_fastinter")
         wanted = (f"inter {values['haproxy_check_inter']}" + (f" fastinter {fast}" if fast else "")
@@ -386,6 +453,8 @@ class Drills:
         for proxy in self.lab.proxies:
             cfg = self.lab.sh(proxy, "cat", "/etc/haproxy/haproxy.cfg").stdout
             if not all(wanted in ln for ln in cfg.splitlines() if "default-server" in ln):
+                return False
+            if f"retries {values.get('haproxy_retries', 2)}\n" not in cfg:
                 return False
         return True
 
@@ -399,8 +468,7 @@ class Drills:
         if result.returncode != 0:
             raise DrillError(f"config.yml failed for profile {name}:\n{result.stdout[-3000:]}")
         wanted = values["patroni_dcs_settings"]
-        self.lab.wait(lambda: all(self.lab.dcs_config().get(k) == v for k, v in wanted.items()),
-                      f"the DCS to hold {wanted}", timeout=60)
+        self.lab.wait(lambda: contains(self.lab.dcs_config(), wanted), f"the DCS to hold {wanted}", timeout=60)
         log(f"profile {name}: site.yml -e @inventory/profiles/{name}.yml (HAProxy checks)")
         result = ansible_playbook("site.yml", self.workdir, values)
         if result.returncode != 0:
@@ -454,6 +522,10 @@ class Drills:
 
         t_fault = ctx.t_fault or time.monotonic()
         t_end = t_healthy or time.monotonic()
+        try:
+            marks = timeline(ctx, ctx.details.get("old_leader"), ctx.details.get("new_leader"), load, t_end)
+        except (subprocess.SubprocessError, OSError, KeyError) as exc:
+            marks = {"error": f"{type(exc).__name__}: {exc}"}
         t_heal = ctx.t_heal or t_end
         two = load.sampler.writable_ticks()
         result.update(
@@ -476,6 +548,7 @@ class Drills:
             two_writable_ticks=len(two),
             two_writable=two[:10],
             sampler_rounds=len(load.sampler.samples),
+            timeline=marks,
             details=ctx.details,
             checks=ctx.checks,
             error=error,
@@ -495,9 +568,16 @@ def summary(r: dict) -> str:
         f"(heal {r['write_gap_heal_s']}), read gap {r['read_gap_s']} s (heal {r['read_gap_heal_s']}), "
         f"lost {r['lost_writes']}/{r['writes_acknowledged']}, two writable {r['two_writable_ticks']}, "
         f"whole after {r['healthy_s']} s, write gaps > 1 s [offset, length] {r['write_gaps']}, read gaps {r['read_gaps']}, "
-        f"checks {r['checks']}, details {r['details']}"
+        f"checks {r['checks']}, details {r['details']}, timeline {r.get('timeline')}"
         + (f", error {r['error']}" if r["error"] else "")
     )
+
+
+def contains(actual, wanted) -> bool:
+    """Whether every key of wanted (recursively) has the same value in actual."""
+    if isinstance(wanted, dict):
+        return isinstance(actual, dict) and all(contains(actual.get(k), v) for k, v in wanted.items())
+    return actual == wanted
 
 
 def check_dcs_timing(dcs: dict):
@@ -559,6 +639,25 @@ def drill_stop_patroni(c: Context):
     c.heal(f"systemctl start patroni on {old['name']}")
     lab.sh(old["name"], "systemctl", "start", "patroni")
     c.details.update(old_leader=old["name"], new_leader=new["name"])
+
+
+def drill_postmaster_kill(c: Context):
+    lab = c.lab
+    old, _sync = _leader_and_sync(c)
+    pid_file = f"{lab.data_dir(old['name'])}/postmaster.pid"
+    pid = lab.sh(old["name"], "head", "-n", "1", pid_file).stdout.strip()
+    c.fault(f"kill -9 of the postmaster (pid {pid}) on the primary {old['name']}")
+    lab.sh(old["name"], "kill", "-9", pid)
+    # Patroni still holds the leader lock: it restarts PostgreSQL in place (crash recovery).
+    def restarted():
+        leader = lab.leader()  # a running leader
+        new_pid = lab.sh(old["name"], "head", "-n", "1", pid_file, check=False).stdout.strip()
+        return leader if leader and new_pid not in ("", pid) else None
+    leader = lab.wait(restarted, f"PostgreSQL restarted on {old['name']}", timeout=120, interval=0.2)
+    c.check("same leader, no failover", leader["name"] == old["name"])
+    c.check("same timeline", leader["timeline"] == old["timeline"])
+    c.wait_writes()
+    c.details.update(old_leader=old["name"], new_leader=leader["name"], timeline=leader["timeline"])
 
 
 def _tcp_probe(lab: Lab, host: str, address: str, port: int) -> bool:
@@ -735,6 +834,7 @@ def drill_rolling_restart(c: Context):
 DRILLS = {
     "kill_primary": ("1+8. primary's host killed (docker kill), restarted: rejoins by pg_rewind", drill_kill_primary, True),
     "stop_patroni": ("2. Patroni stopped on the primary, started again", drill_stop_patroni, False),
+    "postmaster_kill": ("2b. postmaster killed (kill -9) on the primary: Patroni restarts it in place", drill_postmaster_kill, False),
     "partition": ("3. primary cut off from the db nodes and etcd, healed", drill_partition, True),
     "etcd_leader_kill": ("4a. etcd raft leader killed (SIGKILL)", drill_etcd_leader_kill, False),
     "etcd_member_down_switchover": ("4b. one etcd member stopped during a switchover", drill_etcd_member_down_switchover, False),
@@ -791,14 +891,36 @@ def markdown(report: dict) -> str:
             f"| {sum(r['lost_writes'] for r in runs)} of {sum(r['writes_acknowledged'] for r in runs)} "
             f"| {sum(r['two_writable_ticks'] for r in runs)} | {_stats(r['healthy_s'] for r in runs)} |"
         )
-    lines += ["", "Profiles:", ""]
+    lines += [
+        "",
+        "Where the seconds go: median offset in seconds from the fault (negative: before it) of each mark in the "
+        "nodes' journals (*lease renewed*: the old leader's last HA loop before the fault, its lease runs ttl seconds "
+        "from there; *etcd leader elected*: a raft election after the fault; *new leader promoted*: Patroni took the "
+        "lock and promoted, or restarted the crashed primary; HAProxy marks from the proxy holding the VIP) and of the "
+        "writer's acknowledgements around the longest gap.",
+        "",
+        "| drill | profile | " + " | ".join(TIMELINE_COLUMNS) + " |",
+        "|---|---|" + "---|" * len(TIMELINE_COLUMNS),
+    ]
+    for (name, profile), runs in groups.items():
+        marks = [r.get("timeline") or {} for r in runs]
+        if not any(m.get("new leader promoted") is not None for m in marks):
+            continue
+        cells = []
+        for column in TIMELINE_COLUMNS:
+            values = [m[column] for m in marks if isinstance(m.get(column), (int, float))]
+            cells.append(f"{statistics.median(values):.1f} ({len(values)})" if values else "-")
+        lines.append(f"| {DRILLS[name][0]} | {profile} | " + " | ".join(cells) + " |")
+    lines += ["", "(n): runs in which the mark was found.", "", "Profiles:", ""]
     for name, values in report["profiles"].items():
         dcs = values["patroni_dcs_settings"]
         hap = {k.replace("haproxy_check_", ""): values.get(k) for k in
                ("haproxy_check_inter", "haproxy_check_fastinter", "haproxy_check_fall", "haproxy_check_rise")}
+        params = dcs.get("postgresql", {}).get("parameters", {})
         lines.append(f"- `{name}`: Patroni ttl {dcs['ttl']}, loop_wait {dcs['loop_wait']}, retry_timeout "
-                     f"{dcs['retry_timeout']}; HAProxy inter {hap['inter']}, fastinter {hap['fastinter'] or '(inter)'}, "
-                     f"fall {hap['fall']}, rise {hap['rise']}")
+                     f"{dcs['retry_timeout']}" + "".join(f", {k} {v}" for k, v in params.items())
+                     + f"; HAProxy inter {hap['inter']}, fastinter {hap['fastinter'] or '(inter)'}, "
+                     f"fall {hap['fall']}, rise {hap['rise']}, retries {values.get('haproxy_retries', 2)}")
     failed = [r for r in report["runs"] if not r["ok"]]
     lines += ["", f"Failed runs: {len(failed)}."]
     for r in failed:
