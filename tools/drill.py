@@ -447,8 +447,9 @@ class Drills:
         values = self.profile(name)
         if not contains(self.lab.dcs_config(), values["patroni_dcs_settings"]):
             return False
-        fast = values.get("haproxy_check_fastinter")
+        fast, down = values.get("haproxy_check_fastinter"), values.get("haproxy_check_downinter")
         wanted = (f"inter {values['haproxy_check_inter']}" + (f" fastinter {fast}" if fast else "")
+                  + (f" downinter {down}" if down else "")
                   + f" fall {values['haproxy_check_fall']} rise {values['haproxy_check_rise']} ")
         for proxy in self.lab.proxies:
             cfg = self.lab.sh(proxy, "cat", "/etc/haproxy/haproxy.cfg").stdout
@@ -476,6 +477,8 @@ class Drills:
         cfg = self.lab.sh(self.lab.proxies[0], "cat", "/etc/haproxy/haproxy.cfg").stdout
         line = next(ln.strip() for ln in cfg.splitlines() if "default-server" in ln)
         log(f"profile {name}: HAProxy {line}")
+        if not self.profile_applied(name):
+            raise DrillError(f"profile {name} applied, but the DCS or a proxy's haproxy.cfg does not hold its values")
         # Every Patroni picks the new timing up in its next HA loop.
         time.sleep(max(before_wait, wanted.get("loop_wait", 0)) + 2)
         self.lab.wait(self.whole, f"a whole cluster with profile {name}", timeout=180, interval=2)
@@ -915,11 +918,13 @@ def markdown(report: dict) -> str:
     for name, values in report["profiles"].items():
         dcs = values["patroni_dcs_settings"]
         hap = {k.replace("haproxy_check_", ""): values.get(k) for k in
-               ("haproxy_check_inter", "haproxy_check_fastinter", "haproxy_check_fall", "haproxy_check_rise")}
+               ("haproxy_check_inter", "haproxy_check_fastinter", "haproxy_check_downinter", "haproxy_check_fall",
+                "haproxy_check_rise")}
         params = dcs.get("postgresql", {}).get("parameters", {})
         lines.append(f"- `{name}`: Patroni ttl {dcs['ttl']}, loop_wait {dcs['loop_wait']}, retry_timeout "
                      f"{dcs['retry_timeout']}" + "".join(f", {k} {v}" for k, v in params.items())
                      + f"; HAProxy inter {hap['inter']}, fastinter {hap['fastinter'] or '(inter)'}, "
+                     f"downinter {hap['downinter'] or '(inter)'}, "
                      f"fall {hap['fall']}, rise {hap['rise']}, retries {values.get('haproxy_retries', 2)}")
     failed = [r for r in report["runs"] if not r["ok"]]
     lines += ["", f"Failed runs: {len(failed)}."]
