@@ -18,6 +18,12 @@ healthy cluster, lets the cluster heal itself, and measures:
 - time back to three healthy members (Patroni leader + sync standby + streaming
   replica on one timeline, every etcd member healthy, the VIP on the first proxy).
 
+Where the seconds go: after each drill the nodes' journals are read for the
+marks of a failover (the old leader's last lease renewal, an etcd election,
+Patroni's promotion or restart of the primary, HAProxy marking servers DOWN/UP)
+and each is reported as an offset from the fault beside the writer's last and
+first acknowledged commits (the "timeline" of every run; medians in the table).
+
 The gaps are split in two phases: "fault" (from the fault to the moment the
 drill heals it: restart of the killed host, route removal, ...) and "heal"
 (from there until the cluster is whole again).
@@ -448,12 +454,12 @@ class Drills:
         if not contains(self.lab.dcs_config(), values["patroni_dcs_settings"]):
             return False
         fast, down = values.get("haproxy_check_fastinter"), values.get("haproxy_check_downinter")
-        wanted = (f"inter {values['haproxy_check_inter']}" + (f" fastinter {fast}" if fast else "")
-                  + (f" downinter {down}" if down else "")
-                  + f" fall {values['haproxy_check_fall']} rise {values['haproxy_check_rise']} ")
+        wanted = (f"default-server inter {values['haproxy_check_inter']} fall {values['haproxy_check_fall']} "
+                  f"rise {values['haproxy_check_rise']} on-marked-down shutdown-sessions"
+                  + (f" fastinter {fast}" if fast else "") + (f" downinter {down}" if down else ""))
         for proxy in self.lab.proxies:
             cfg = self.lab.sh(proxy, "cat", "/etc/haproxy/haproxy.cfg").stdout
-            if not all(wanted in ln for ln in cfg.splitlines() if "default-server" in ln):
+            if not all(ln.strip() == wanted for ln in cfg.splitlines() if "default-server" in ln):
                 return False
             if f"retries {values.get('haproxy_retries', 2)}\n" not in cfg:
                 return False

@@ -105,7 +105,8 @@ def test_haproxy(render, platform, short):
         assert "option httpchk" in lines
         assert f"http-check send meth OPTIONS uri {uri}" in lines
         assert "http-check expect status 200" in lines
-        assert "default-server inter 3s fall 3 rise 2 on-marked-down shutdown-sessions" in lines
+        # The reference's keywords verbatim, then the faster state changes (haproxy role defaults).
+        assert "default-server inter 3s fall 3 rise 2 on-marked-down shutdown-sessions fastinter 1s downinter 1s" in lines
         assert [line for line in lines if line.startswith("server ")] == servers
     assert "balance roundrobin" in sections["listen postgres_replicas"]
     assert not [line for line in sections["listen postgres_primary"] if line.startswith("balance")]
