@@ -625,10 +625,16 @@ def drill_kill_primary(c: Context):
     since = f"@{int(time.time()) - 1}"
     lab.docker("start", old["name"])
 
+    # A node that had written nothing past the fork point needs no pg_rewind: it starts
+    # as a replica on its old timeline and switches to the new one once streaming.
     def rejoined():
         m = c.drills.members().get(old["name"])
-        return m and m["role"] in ("replica", "sync_standby") and m["state"] == "streaming" and m
-    member = lab.wait(rejoined, f"{old['name']} to stream again", timeout=240, interval=1)
+        return (m and m["role"] in ("replica", "sync_standby") and m["state"] == "streaming"
+                and m["timeline"] == new["timeline"] and m)
+    try:
+        member = lab.wait(rejoined, f"{old['name']} to stream on timeline {new['timeline']}", timeout=240, interval=1)
+    except AssertionError:
+        member = c.drills.members().get(old["name"]) or {"timeline": None}
     log_text = lab.sh(old["name"], "journalctl", "--since", since, "-u", "patroni", "--no-pager", "-o", "cat", check=False).stdout
     c.check("rejoined on the new timeline", member["timeline"] == new["timeline"])
     c.check("rejoined without re-clone (same PG_VERSION inode)", data_dir_inode(lab, old["name"]) == inode)
@@ -928,7 +934,7 @@ def markdown(report: dict) -> str:
                 "haproxy_check_rise")}
         params = dcs.get("postgresql", {}).get("parameters", {})
         lines.append(f"- `{name}`: Patroni ttl {dcs['ttl']}, loop_wait {dcs['loop_wait']}, retry_timeout "
-                     f"{dcs['retry_timeout']}" + "".join(f", {k} {v}" for k, v in params.items())
+                     f"{dcs['retry_timeout']}" + "".join(f", {k} {'(PostgreSQL default)' if v is None else v}" for k, v in params.items())
                      + f"; HAProxy inter {hap['inter']}, fastinter {hap['fastinter'] or '(inter)'}, "
                      f"downinter {hap['downinter'] or '(inter)'}, "
                      f"fall {hap['fall']}, rise {hap['rise']}, retries {values.get('haproxy_retries', 2)}")

@@ -64,6 +64,9 @@ options:
 notes:
   - C(patronictl switchover) exits 0 even when Patroni refuses (it prints C(Switchover failed));
     that output is detected and reported as a failure.
+  - When Patroni answers that it failed to write the failover key into the DCS (HTTP 503; its etcd client could not
+    write at that moment, for example while an etcd member goes away), nothing was scheduled and the request is
+    repeated every O(delay) seconds until O(timeout).
 seealso:
   - module: pgha.cluster.patroni_wait
   - name: Patroni switchover and synchronous mode
@@ -125,6 +128,14 @@ stdout:
   description: Output of C(patronictl switchover).
   returned: when a switchover ran
   type: str
+retried:
+  description:
+    - Patroni's answers to the switchover requests that were repeated because it could not write the failover key
+      into the DCS at that moment (nothing was scheduled then).
+  returned: when a request was repeated
+  type: list
+  elements: str
+  sample: ['Patroni refused the switchover from pg1 to pg2: Switchover failed, details: 503, failed to write failover key into DCS']
 member_table:
   description: The members as text lines; returned on failure to read the cluster state.
   returned: failure
@@ -146,6 +157,9 @@ from ansible_collections.pgha.cluster.plugins.module_utils._patronictl import (
     member_table,
     patroni_argument_spec,
 )
+
+
+DCS_WRITE_FAILED = 'failed to write failover key into DCS'
 
 
 def ineligibility(member, sync_required):
@@ -251,10 +265,32 @@ def main():
                       timeline=member_facts(members)['timeline'], members=members)
         module.exit_json(**result)
 
-    try:
-        result['stdout'] = client.switchover(current, candidate)
-    except CliError as exc:
-        module.fail_json(**exc.as_fail_kwargs())
+    # Patroni answers 503 "failed to write failover key into DCS" when its etcd client
+    # cannot write at that moment (its etcd member just went away, an election runs):
+    # nothing was scheduled, so the request is repeated until the timeout.
+    sent = dict(stdout=None, error=None, retried=[])
+
+    def request():
+        try:
+            sent['stdout'] = client.switchover(current, candidate)
+            return True, None
+        except CliError as exc:
+            if DCS_WRITE_FAILED not in exc.msg:
+                sent['error'] = exc
+                return True, None
+            sent['retried'].append(exc.msg)
+            return False, exc
+
+    ok, transient, attempts, elapsed = poll(request, params['timeout'], params['delay'])
+    if sent['error'] is not None:
+        module.fail_json(**sent['error'].as_fail_kwargs())
+    if not ok:
+        error = transient.as_fail_kwargs()
+        error['msg'] = '%s (%d attempts in %d seconds, option timeout)' % (error['msg'], attempts, elapsed)
+        module.fail_json(**error)
+    result['stdout'] = sent['stdout']
+    if sent['retried']:
+        result['retried'] = sent['retried']
 
     if not params['wait']:
         result.update(msg='Switched over from %s to %s (not waited for).' % (current, candidate),

@@ -166,3 +166,41 @@ def test_tool_failure(run_module, run_command):
     assert result['msg'] == ('patronictl switchover failed with exit code 1: '
                              'Error: Member pg2 is not the leader of cluster pg-cluster')
     assert result['cmd'].endswith('switchover --leader pg1 --candidate pg2 --force')
+
+
+# Captured in the lab for a switchover pg3 -> pg2 (see the fixtures' README); the
+# module reads only Patroni's answer line, whatever the member names in the table.
+DCS_WRITE_FAILED = Call(p_switchover('pg1', 'pg2'), 'patroni-4.0.7/switchover_dcs_write_failed', same_subcommand=False)
+
+
+def test_dcs_write_failure_is_repeated_until_patroni_accepts(run_module, run_command, clock):
+    # Patroni could not write the failover key (its etcd member went away): nothing was
+    # scheduled, so the module asks again after `delay` and then waits as usual.
+    run_command.expect(*BEFORE)
+    run_command.expect(DCS_WRITE_FAILED,
+                       Call(p_switchover('pg1', 'pg2'), 'patroni-4.0.7/switchover_pg1_to_pg2'),
+                       Call(P_LIST, 'patroni-4.0.7/list_after_switchover_settled'))
+    result = run_module(patroni_switchover, dict(PATRONI_ARGS, candidate='pg2'))
+    assert result['changed'] is True
+    assert result['leader'] == 'pg2'
+    assert result['retried'] == ['Patroni refused the switchover from pg1 to pg2: '
+                                 'Switchover failed, details: 503, failed to write failover key into DCS']
+    assert clock.sleeps == [2]
+
+
+def test_dcs_write_failure_until_the_timeout_fails(run_module, run_command, clock):
+    run_command.expect(*BEFORE)
+    run_command.expect(*[DCS_WRITE_FAILED] * 3)
+    result = run_module(patroni_switchover, dict(PATRONI_ARGS, candidate='pg2', timeout=5, delay=2))
+    assert result['failed'] is True
+    assert result['msg'] == ('Patroni refused the switchover from pg1 to pg2: Switchover failed, details: 503, '
+                             'failed to write failover key into DCS (3 attempts in 4 seconds, option timeout)')
+    assert clock.sleeps == [2, 2]
+
+
+def test_other_refusals_are_not_repeated(run_module, run_command, clock):
+    run_command.expect(*BEFORE)
+    run_command.expect(Call(p_switchover('pg1', 'pg2'), 'patroni-4.0.7/switchover_refused_sync_not_yet_elected'))
+    result = run_module(patroni_switchover, dict(PATRONI_ARGS, candidate='pg2'))
+    assert result['failed'] is True and '412' in result['msg']
+    assert clock.sleeps == []
