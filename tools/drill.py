@@ -439,6 +439,17 @@ class Drills:
                 return by_address[address]
         raise DrillError(f"no etcd member reports itself leader: {out}")
 
+    def etcd_member_ids(self) -> dict[str, str]:
+        """etcd member id (hex, as etcdctl move-leader takes it) by host."""
+        via = next(h for h in self.lab.etcd if self.lab.running(h))
+        out = self.lab.sh(via, "etcdctl", "member", "list", "-w", "json").stdout
+        by_address = {a: h for h, a in self.lab.addresses.items()}
+        ids = {}
+        for member in json.loads(out)["members"]:
+            address = member["peerURLs"][0].split("//")[-1].rsplit(":", 1)[0]
+            ids[by_address[address]] = f"{member['ID']:x}"
+        return ids
+
     def prepare(self):
         self.lab.wait(self.whole, "a whole cluster before the drills", timeout=300, interval=2)
         self.lab.query(self.lab.write_port, f"CREATE TABLE IF NOT EXISTS {TABLE} (run text, seq bigint, at timestamptz DEFAULT now(), PRIMARY KEY (run, seq))")
@@ -641,6 +652,26 @@ def drill_kill_primary(c: Context):
     c.check("no basebackup in Patroni's log since the restart", "replica has been created using basebackup" not in log_text)
     c.details.update(old_leader=old["name"], new_leader=new["name"], timeline=f"{old['timeline']}->{new['timeline']}",
                      pg_rewind_in_log="pg_rewind" in log_text)
+
+
+def drill_kill_primary_etcd_leader(c: Context):
+    """What the patroni role's pgha-etcd-leader-away timer avoids: the primary's host also
+    leads etcd's raft when it dies (the timer is stopped for the drill, then started again)."""
+    lab = c.lab
+    old, _sync = _leader_and_sync(c)
+    try:
+        for host in lab.postgres:
+            lab.sh(host, "systemctl", "stop", "pgha-etcd-leader-away.timer")
+        if c.drills.etcd_leader() != old["name"]:
+            ids = c.drills.etcd_member_ids()
+            via = c.drills.etcd_leader()
+            lab.sh(via, "etcdctl", "--endpoints", f"http://{lab.addresses[via]}:2379", "move-leader", ids[old["name"]])
+        c.check("etcd leader placed on the primary's host", c.drills.etcd_leader() == old["name"])
+        drill_kill_primary(c)
+    finally:
+        for host in lab.postgres:
+            if lab.running(host):
+                lab.sh(host, "systemctl", "start", "pgha-etcd-leader-away.timer", check=False)
 
 
 def drill_stop_patroni(c: Context):
@@ -848,6 +879,8 @@ def drill_rolling_restart(c: Context):
 # name -> (title, function, slow)
 DRILLS = {
     "kill_primary": ("1+8. primary's host killed (docker kill), restarted: rejoins by pg_rewind", drill_kill_primary, True),
+    "kill_primary_etcd_leader": ("1b. as 1, the host also leading etcd's raft (leader placement timer stopped)",
+                                 drill_kill_primary_etcd_leader, True),
     "stop_patroni": ("2. Patroni stopped on the primary, started again", drill_stop_patroni, False),
     "postmaster_kill": ("2b. postmaster killed (kill -9) on the primary: Patroni restarts it in place", drill_postmaster_kill, False),
     "partition": ("3. primary cut off from the db nodes and etcd, healed", drill_partition, True),
@@ -859,6 +892,10 @@ DRILLS = {
     "switchover_async_refused": ("7. switchover to the async replica: refused, nothing changes", drill_switchover_async_refused, False),
     "rolling_restart": ("rolling restart (playbooks/restart.yml)", drill_rolling_restart, False),
 }
+
+
+# Comparisons rather than faults of a healthy cluster: run only when named.
+NOT_IN_ALL = {"kill_primary_etcd_leader"}
 
 
 # --- report ----------------------------------------------------------------------
@@ -964,7 +1001,8 @@ def main(argv=None) -> int:
         epilog="Drills: " + "; ".join(f"{k}: {v[0]}" for k, v in DRILLS.items()),
     )
     parser.add_argument("--drills", default="all",
-                        help="comma-separated drill names, or 'all' (default)")
+                        help="comma-separated drill names, or 'all' (default: every drill but "
+                             + ", ".join(sorted(NOT_IN_ALL)) + ")")
     parser.add_argument("--repeat", type=int, default=3, help="runs of each drill per profile (default 3)")
     parser.add_argument("--repeat-slow", type=int, default=None,
                         help="runs of the slow drills (kill_primary, partition); default: --repeat")
@@ -980,7 +1018,7 @@ def main(argv=None) -> int:
         for k, v in DRILLS.items():
             print(f"{k:30} {v[0]}")
         return 0
-    default = list(DRILLS)
+    default = [n for n in DRILLS if n not in NOT_IN_ALL]
     names = default if args.drills == "all" else [n.strip() for n in args.drills.split(",") if n.strip()]
     unknown = [n for n in names if n not in DRILLS]
     profiles = [p.strip() for p in args.profiles.split(",") if p.strip()]
