@@ -280,8 +280,7 @@ MARKS = (
     # name, hosts ("old"/"new" leader, "db", "proxy"), journalctl selector, pattern, first or last
     ("lease renewed", "old", ("-u", "patroni"), r"the leader with the lock", "last before"),
     ("etcd leader elected", "db", ("-u", "etcd"), r"elected leader", "first after"),
-    ("new leader promoted", "new", ("-u", "patroni"), r"promoted self to leader|starting primary after failure|"
-                                                       r"promoted self to leader by acquiring session lock", "first after"),
+    ("new leader promoted", "new", ("-u", "patroni"), r"promoted self to leader|starting primary after failure", "first after"),
     ("HAProxy: old primary DOWN", "proxy", ("-t", "haproxy"), r"postgres_primary/{old} is DOWN", "first after"),
     ("HAProxy: new primary UP", "proxy", ("-t", "haproxy"), r"postgres_primary/{new} is UP", "first after"),
 )
@@ -694,6 +693,7 @@ def drill_postmaster_kill(c: Context):
     pid = lab.sh(old["name"], "head", "-n", "1", pid_file).stdout.strip()
     c.fault(f"kill -9 of the postmaster (pid {pid}) on the primary {old['name']}")
     lab.sh(old["name"], "kill", "-9", pid)
+
     # Patroni still holds the leader lock: it restarts PostgreSQL in place (crash recovery).
     def restarted():
         leader = lab.leader()  # a running leader

@@ -79,7 +79,6 @@ def test_etcd_leader_placement(render, platform, short):
     """The placement script is valid Python that asks every etcd member, knows its own
     member's endpoint and the local Patroni REST API, and the timer runs every 5 s."""
     script = _file(render, platform, short, "leader_away")
-    assert script.startswith("#!/usr/bin/python3\n")
     namespace: dict = {"__name__": "rendered"}
     exec(compile(script, "pgha-etcd-leader-away", "exec"), namespace)  # pylint: disable=exec-used
     assert namespace["ENDPOINTS"] == [f"http://{a}:2379" for a in DB_HOSTS.values()]
@@ -87,6 +86,8 @@ def test_etcd_leader_placement(render, platform, short):
     assert namespace["PRIMARY_URL"] == "http://127.0.0.1:8008/primary"
     timer = _file(render, platform, short, "leader_away_timer")
     assert "OnUnitActiveSec=5s" in timer.splitlines()
+    service = _file(render, platform, short, "leader_away_service")
+    assert "ExecStart=/usr/bin/python3 -I /usr/local/lib/pgha/etcd-leader-away.py" in service.splitlines()
 
 
 @pytest.mark.parametrize(("platform", "short"), PROXIES, ids=[f"{p}-{s}" for p, s in PROXIES])
