@@ -250,23 +250,25 @@ class Load:
         self.sampler.stop()
 
 
+def _ack_points(acks: list[float], start: float, end: float) -> list[float]:
+    """Acknowledgements in (start, end), with the last one before start and the first one after end."""
+    times = sorted(acks)
+    return ([t for t in times if t <= start][-1:] + [t for t in times if start < t < end]
+            + [t for t in times if t >= end][:1])
+
+
 def gaps(acks: list[float], start: float, end: float, over: float = 1.0) -> list[list[float]]:
     """[offset from start, length] of every interval longer than `over` between acknowledgements in [start, end]."""
-    times = sorted(acks)
-    points = [t for t in times if t <= start][-1:] + [t for t in times if start < t < end] + [t for t in times if t >= end][:1]
+    points = _ack_points(acks, start, end)
     return [[round(a - start, 1), round(b - a, 1)] for a, b in zip(points, points[1:]) if b - a > over]
 
 
 def longest_gap(acks: list[float], start: float, end: float) -> float | None:
     """Longest interval between consecutive acknowledgements over [start, end]: the last
     acknowledgement before start and the first after end included."""
-    times = sorted(acks)
-    if not times:
+    if not acks:
         return None
-    before = [t for t in times if t <= start]
-    inside = [t for t in times if start < t < end]
-    after = [t for t in times if t >= end]
-    points = before[-1:] + inside + after[:1]
+    points = _ack_points(acks, start, end)
     if len(points) < 2:
         return round(end - (points[0] if points else start), 3)
     return round(max(b - a for a, b in zip(points, points[1:])), 3)
@@ -423,31 +425,10 @@ class Drills:
             return json.load(resp)
 
     def etcd_leader(self) -> str:
-        via = next(h for h in self.lab.etcd if self.lab.running(h))
-        endpoints = ",".join(f"http://{self.lab.addresses[h]}:2379" for h in self.lab.etcd)
-        out = self.lab.sh(via, "etcdctl", "--endpoints", endpoints, "endpoint", "status", "-w", "json", check=False).stdout
-        by_address = {a: h for h, a in self.lab.addresses.items()}
-        try:
-            entries = json.loads(out)
-        except ValueError as exc:
-            raise DrillError(f"etcdctl endpoint status gave no JSON: {out!r}") from exc
-        for entry in entries:
-            status = entry["Status"]
-            if status["header"]["member_id"] == status["leader"]:
-                address = entry["Endpoint"].split("//")[-1].rsplit(":", 1)[0]
-                return by_address[address]
-        raise DrillError(f"no etcd member reports itself leader: {out}")
-
-    def etcd_member_ids(self) -> dict[str, str]:
-        """etcd member id (hex, as etcdctl move-leader takes it) by host."""
-        via = next(h for h in self.lab.etcd if self.lab.running(h))
-        out = self.lab.sh(via, "etcdctl", "member", "list", "-w", "json").stdout
-        by_address = {a: h for h, a in self.lab.addresses.items()}
-        ids = {}
-        for member in json.loads(out)["members"]:
-            address = member["peerURLs"][0].split("//")[-1].rsplit(":", 1)[0]
-            ids[by_address[address]] = f"{member['ID']:x}"
-        return ids
+        leader = self.lab.etcd_members()[1]
+        if leader is None:
+            raise DrillError("no etcd member reports itself leader")
+        return leader
 
     def prepare(self):
         self.lab.wait(self.whole, "a whole cluster before the drills", timeout=300, interval=2)
@@ -661,9 +642,8 @@ def drill_kill_primary_etcd_leader(c: Context):
     try:
         for host in lab.postgres:
             lab.sh(host, "systemctl", "stop", "pgha-etcd-leader-away.timer")
-        if c.drills.etcd_leader() != old["name"]:
-            ids = c.drills.etcd_member_ids()
-            via = c.drills.etcd_leader()
+        ids, via = lab.etcd_members()
+        if via != old["name"]:
             lab.sh(via, "etcdctl", "--endpoints", f"http://{lab.addresses[via]}:2379", "move-leader", ids[old["name"]])
         c.check("etcd leader placed on the primary's host", c.drills.etcd_leader() == old["name"])
         drill_kill_primary(c)

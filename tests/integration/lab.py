@@ -176,6 +176,27 @@ class Lab:
         out = self.sh(via, "etcdctl", "--endpoints", endpoints, "endpoint", "health", "-w", "json", check=False)
         return json.loads(out.stdout)
 
+    def etcd_members(self) -> tuple[dict[str, str], str | None]:
+        """etcd member id (hex, as `etcdctl move-leader` takes it) of every answering member
+        by host, and the host whose member leads the raft (None when none answers as leader)."""
+        via = next(h for h in self.etcd if self.running(h))
+        endpoints = ",".join(f"http://{self.addresses[h]}:2379" for h in self.etcd)
+        # etcdctl exits non-zero when a member does not answer and still prints the others.
+        out = self.sh(via, "etcdctl", "--endpoints", endpoints, "endpoint", "status", "-w", "json", check=False).stdout
+        try:
+            entries = json.loads(out)
+        except ValueError as exc:
+            raise AssertionError(f"etcdctl endpoint status gave no JSON: {out!r}") from exc
+        by_address = {a: h for h, a in self.addresses.items()}
+        ids, leader = {}, None
+        for entry in entries:
+            host = by_address[entry["Endpoint"].split("//")[-1].rsplit(":", 1)[0]]
+            status = entry["Status"]
+            ids[host] = f"{status['header']['member_id']:x}"
+            if status["header"]["member_id"] == status["leader"]:
+                leader = host
+        return ids, leader
+
     # --- clients through the VIP ----------------------------------------
     def connect(self, port: int, timeout: int = 5) -> psycopg.Connection:
         return psycopg.connect(

@@ -3,7 +3,6 @@ planned switchover (to the sync standby: done; to the async replica: refused,
 nothing changes; to the current leader: no-op), idempotent DCS changes, and
 etcd's raft leadership kept off the primary's host."""
 
-import json
 import time
 
 from lab import ansible_playbook, recap
@@ -95,34 +94,19 @@ def test_dcs_timing_below_patronis_minimum_is_refused(lab, tmp_path):
     assert lab.dcs_config()["ttl"] == before["ttl"]
 
 
-def _etcd_members(lab) -> tuple[dict[str, str], str]:
-    """etcd member id (hex) by host, and the host whose member leads the raft."""
-    endpoints = ",".join(f"http://{lab.addresses[h]}:2379" for h in lab.etcd)
-    out = lab.sh(lab.etcd[0], "etcdctl", "--endpoints", endpoints, "endpoint", "status", "-w", "json").stdout
-    by_address = {a: h for h, a in lab.addresses.items()}
-    ids, leader = {}, None
-    for entry in json.loads(out):
-        host = by_address[entry["Endpoint"].split("//")[-1].rsplit(":", 1)[0]]
-        status = entry["Status"]
-        ids[host] = f"{status['header']['member_id']:x}"
-        if status["header"]["member_id"] == status["leader"]:
-            leader = host
-    return ids, leader
-
-
 def test_etcd_leadership_is_moved_off_the_primarys_host(lab):
     """A primary's host that also leads etcd would cost a whole extra lease on a host
     failure: the pgha-etcd-leader-away timer hands the raft leadership on."""
     lab.wait(lab.healthy, "a healthy cluster", timeout=120)
     primary = lab.leader()["name"]
-    ids, etcd_leader = _etcd_members(lab)
+    ids, etcd_leader = lab.etcd_members()
     since = f"@{int(time.time())}"
     if etcd_leader != primary:
         # Put the raft leadership where it must not stay.
         lab.sh(etcd_leader, "etcdctl", "--endpoints", f"http://{lab.addresses[etcd_leader]}:2379",
                "move-leader", ids[primary])
-        assert _etcd_members(lab)[1] == primary
-    moved_to = lab.wait(lambda: (leader := _etcd_members(lab)[1]) != primary and leader,
+        assert lab.etcd_members()[1] == primary
+    moved_to = lab.wait(lambda: (leader := lab.etcd_members()[1]) != primary and leader,
                         "the etcd leadership to leave the primary's host", timeout=60, interval=1)
     assert moved_to in lab.etcd
     assert lab.leader()["name"] == primary, "moving the etcd leadership changed the Patroni leader"
