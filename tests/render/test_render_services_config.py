@@ -76,18 +76,18 @@ def test_watchdog_drop_in(render, platform, short):
 
 @pytest.mark.parametrize(("platform", "short"), DB, ids=[f"{p}-{s}" for p, s in DB])
 def test_etcd_leader_placement(render, platform, short):
-    """The placement script is valid Python that asks every etcd member, knows its own
-    member's endpoint and the local Patroni REST API, and the timer runs every 5 s."""
-    script = _file(render, platform, short, "leader_away")
-    namespace: dict = {"__name__": "rendered"}
-    exec(compile(script, "pgha-etcd-leader-away", "exec"), namespace)  # pylint: disable=exec-used
-    assert namespace["ENDPOINTS"] == [f"http://{a}:2379" for a in DB_HOSTS.values()]
-    assert namespace["OWN_ENDPOINT"] == f"http://{DB_HOSTS[short]}:2379"
-    assert namespace["PRIMARY_URL"] == "http://127.0.0.1:8008/primary"
+    """The placement unit runs the etcd role's program with every etcd member's endpoint,
+    its own member's endpoint and the local Patroni REST API, and the timer runs every 5 s."""
     timer = _file(render, platform, short, "leader_away_timer")
     assert "OnUnitActiveSec=5s" in timer.splitlines()
     service = _file(render, platform, short, "leader_away_service")
-    assert "ExecStart=/usr/bin/python3 -I /usr/local/lib/pgha/etcd-leader-away.py" in service.splitlines()
+    exec_start = [line for line in service.splitlines() if line.startswith("ExecStart=")]
+    assert exec_start == [
+        "ExecStart=/usr/bin/python3 -I /usr/local/lib/pgha/etcd-leader-away.py"
+        f" --endpoints={','.join(f'http://{a}:2379' for a in DB_HOSTS.values())}"
+        f" --own-endpoint=http://{DB_HOSTS[short]}:2379"
+        " --primary-url=http://127.0.0.1:8008/primary"
+    ]
 
 
 @pytest.mark.parametrize(("platform", "short"), PROXIES, ids=[f"{p}-{s}" for p, s in PROXIES])

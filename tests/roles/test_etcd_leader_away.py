@@ -1,34 +1,40 @@
-"""The etcd leader placement script of the patroni role (pgha-etcd-leader-away),
-rendered from its template and run against etcdctl answers recorded from a real
-etcd 3.5.16 cluster (tests/unit/fixtures/etcd-3.5.16). The lab proves it end to
-end (tests/integration/test_30_operations.py)."""
+"""The etcd role's leader placement program (roles/etcd/files/etcd_leader_away.py,
+run by pgha-etcd-leader-away.timer), imported and run against etcdctl answers
+recorded from a real etcd 3.5.16 cluster (tests/unit/fixtures/etcd-3.5.16). The
+lab proves it end to end (tests/integration/test_30_operations.py)."""
 
 from __future__ import annotations
 
+import http.server
+import importlib.util
 import json
+import socket
 import subprocess
+import threading
 from pathlib import Path
 
-import jinja2
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-TEMPLATE = ROOT / "roles" / "patroni" / "templates" / "pgha-etcd-leader-away.j2"
+PROGRAM = ROOT / "roles" / "etcd" / "files" / "etcd_leader_away.py"
 FIXTURES = ROOT / "tests" / "unit" / "fixtures" / "etcd-3.5.16"
 # The recorded cluster: three members on one host, told apart by port.
 ENDPOINTS = ["127.0.0.1:2379", "127.0.0.1:22379", "127.0.0.1:32379"]
+PRIMARY_URL = "http://127.0.0.1:8008/primary"
 
 
-def script(own: str) -> dict:
-    env = jinja2.Environment(undefined=jinja2.StrictUndefined)
-    env.filters["to_json"] = json.dumps
-    text = env.from_string(TEMPLATE.read_text()).render(
-        ansible_managed="test", patroni_restapi_port=8008,
-        __patroni_etcd_leader_away_own=own, __patroni_etcd_leader_away_endpoints=ENDPOINTS,
-    )
-    namespace: dict = {"__name__": "pgha_etcd_leader_away"}
-    exec(compile(text, str(TEMPLATE), "exec"), namespace)  # pylint: disable=exec-used
-    return namespace
+def _load():
+    spec = importlib.util.spec_from_file_location("etcd_leader_away", PROGRAM)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+leader_away = _load()
+
+
+def argv(own: str, *extra: str) -> list[str]:
+    return ["--endpoints", ",".join(ENDPOINTS), "--own-endpoint", own, "--primary-url", PRIMARY_URL, *extra]
 
 
 class Etcdctl:
@@ -38,22 +44,26 @@ class Etcdctl:
         self.status = json.loads((FIXTURES / f"{status_fixture}.json").read_text())
         self.move_rc = move_rc
         self.calls: list[list[str]] = []
+        self.envs: list[dict] = []
 
-    def __call__(self, argv, **_kwargs):
-        self.calls.append(argv)
-        if "status" in argv:
-            return subprocess.CompletedProcess(argv, self.status["rc"], self.status["stdout"], self.status.get("stderr", ""))
-        assert "move-leader" in argv, argv
-        return subprocess.CompletedProcess(argv, self.move_rc, "", "" if self.move_rc == 0 else "etcdserver: bad leader transferee")
+    def __call__(self, args, **kwargs):
+        self.calls.append(args)
+        self.envs.append(kwargs.get("env"))
+        if "status" in args:
+            return subprocess.CompletedProcess(args, self.status["rc"], self.status["stdout"], self.status.get("stderr", ""))
+        assert "move-leader" in args, args
+        return subprocess.CompletedProcess(args, self.move_rc, "", "" if self.move_rc == 0 else "etcdserver: bad leader transferee")
 
 
 def run(monkeypatch, own: str, fixture: str, primary: bool = True, move_rc: int = 0):
-    ns = script(own)
     fake = Etcdctl(fixture, move_rc)
-    monkeypatch.setitem(ns, "is_primary", lambda: primary)
-    monkeypatch.setattr(ns["shutil"], "which", lambda _name: "/usr/bin/etcdctl")
-    monkeypatch.setattr(ns["subprocess"], "run", fake)
-    return ns["main"](), fake.calls
+    asked: list[str] = []
+    monkeypatch.setattr(leader_away, "is_primary", lambda url: asked.append(url) or primary)
+    monkeypatch.setattr(leader_away.shutil, "which", lambda name: f"/usr/bin/{name}")
+    monkeypatch.setattr(leader_away.subprocess, "run", fake)
+    rc = leader_away.main(argv(own))
+    assert asked == [PRIMARY_URL]
+    return rc, fake.calls
 
 
 def test_a_replica_does_nothing(monkeypatch):
@@ -66,9 +76,23 @@ def test_the_primary_that_leads_etcd_hands_the_leadership_to_another_member(monk
     rc, calls = run(monkeypatch, "127.0.0.1:32379", "endpoint_status_all_up")
     assert rc == 0
     status, move = calls
-    assert "--endpoints=" + ",".join(ENDPOINTS) in status and status[-4:] == ["endpoint", "status", "-w", "json"]
-    assert move[-3:] == ["--endpoints=127.0.0.1:32379", "move-leader", f"{753033347625130887:x}"]
+    assert status == ["/usr/bin/etcdctl", "--dial-timeout=1s", "--command-timeout=3s",
+                      "--endpoints=" + ",".join(ENDPOINTS), "endpoint", "status", "-w", "json"]
+    assert move == ["/usr/bin/etcdctl", "--dial-timeout=1s", "--command-timeout=3s",
+                    "--endpoints=127.0.0.1:32379", "move-leader", f"{753033347625130887:x}"]
     assert f"moved off the Patroni primary's host to member {753033347625130887:x}" in capsys.readouterr().out
+
+
+def test_etcdctl_inherits_the_environment_with_a_fixed_locale(monkeypatch):
+    """TLS settings reach etcdctl as ETCDCTL_* variables from the unit, never as arguments."""
+    monkeypatch.setenv("ETCDCTL_CACERT", "/etc/etcd/ca.crt")
+    fake = Etcdctl("endpoint_status_all_up")
+    monkeypatch.setattr(leader_away, "is_primary", lambda _url: True)
+    monkeypatch.setattr(leader_away.shutil, "which", lambda name: f"/usr/bin/{name}")
+    monkeypatch.setattr(leader_away.subprocess, "run", fake)
+    assert leader_away.main(argv("127.0.0.1:32379")) == 0
+    assert [(env["ETCDCTL_CACERT"], env["LC_ALL"]) for env in fake.envs] == [("/etc/etcd/ca.crt", "C")] * 2
+    assert not [arg for call in fake.calls for arg in call if "cacert" in arg]
 
 
 def test_the_primary_whose_member_follows_leaves_etcd_alone(monkeypatch):
@@ -92,10 +116,60 @@ def test_a_failed_transfer_is_reported(monkeypatch, capsys):
 
 @pytest.mark.parametrize("own", ENDPOINTS)
 def test_no_json_is_an_error_not_a_move(monkeypatch, capsys, own):
-    ns = script(own)
-    monkeypatch.setitem(ns, "is_primary", lambda: True)
-    monkeypatch.setattr(ns["shutil"], "which", lambda _name: "/usr/bin/etcdctl")
-    monkeypatch.setattr(ns["subprocess"], "run",
-                        lambda argv, **_kw: subprocess.CompletedProcess(argv, 1, "", "context deadline exceeded"))
-    assert ns["main"]() == 1
+    calls = []
+    monkeypatch.setattr(leader_away, "is_primary", lambda _url: True)
+    monkeypatch.setattr(leader_away.shutil, "which", lambda name: f"/usr/bin/{name}")
+    monkeypatch.setattr(leader_away.subprocess, "run",
+                        lambda args, **_kw: calls.append(args) or subprocess.CompletedProcess(args, 1, "", "context deadline exceeded"))
+    assert leader_away.main(argv(own)) == 1
     assert "gave no JSON" in capsys.readouterr().out
+    assert len(calls) == 1 and "move-leader" not in calls[0]
+
+
+def test_the_arguments():
+    args = leader_away.parse_args(argv("127.0.0.1:22379", "--etcdctl", "/opt/etcd/etcdctl", "--command-timeout", "5s"))
+    assert (args.endpoints, args.own_endpoint, args.primary_url) == (ENDPOINTS, "127.0.0.1:22379", PRIMARY_URL)
+    assert (args.etcdctl, args.dial_timeout, args.command_timeout) == ("/opt/etcd/etcdctl", "1s", "5s")
+    defaults = leader_away.parse_args(argv("127.0.0.1:2379"))
+    assert (defaults.etcdctl, defaults.dial_timeout, defaults.command_timeout) == ("etcdctl", "1s", "3s")
+
+
+@pytest.mark.parametrize("bad", [
+    pytest.param(["--endpoints", ",".join(ENDPOINTS), "--primary-url", PRIMARY_URL], id="no-own-endpoint"),
+    pytest.param(["--own-endpoint", ENDPOINTS[0], "--primary-url", PRIMARY_URL], id="no-endpoints"),
+    pytest.param(["--endpoints", ",".join(ENDPOINTS), "--own-endpoint", ENDPOINTS[0]], id="no-primary-url"),
+    pytest.param(argv("127.0.0.1:42379"), id="own-endpoint-not-a-member"),
+])
+def test_bad_arguments_are_refused_before_anything_runs(monkeypatch, capsys, bad):
+    monkeypatch.setattr(leader_away, "is_primary", lambda _url: pytest.fail("probed Patroni"))
+    with pytest.raises(SystemExit) as exc:
+        leader_away.main(bad)
+    assert exc.value.code == 2
+    assert "usage: etcd_leader_away.py" in capsys.readouterr().err
+
+
+class _Patroni(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):  # pylint: disable=invalid-name
+        self.send_response(200 if self.path == "/primary" else 503)
+        self.end_headers()
+
+    def log_message(self, *_args):
+        pass
+
+
+@pytest.fixture(name="patroni")
+def fixture_patroni():
+    server = http.server.HTTPServer(("127.0.0.1", 0), _Patroni)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_is_primary_asks_the_given_url(patroni):
+    """200 means primary; 503 (a replica's answer) and no answer at all mean not."""
+    assert leader_away.is_primary(f"{patroni}/primary") is True
+    assert leader_away.is_primary(f"{patroni}/replica") is False
+    with socket.socket() as closed:  # bound, never listening: the connection is refused
+        closed.bind(("127.0.0.1", 0))
+        assert leader_away.is_primary(f"http://127.0.0.1:{closed.getsockname()[1]}/primary") is False
