@@ -10,8 +10,9 @@
 
 One place runs a command: argv list (never a shell string), locale pinned to C, the
 result handed back or wrapped in a :class:`CliError` that carries what ``fail_json``
-needs (``cmd``, ``rc``, ``stdout``, ``stderr``). The polling helper keeps the gate
-modules (``*_wait``, ``patroni_switchover``) on one clock that tests can replace.
+needs (``cmd``, ``rc``, ``stdout``, ``stderr``). The polling helpers keep the gate
+modules (``*_wait``, ``patroni_switchover``) on one clock that tests can replace, check
+their ``timeout`` and ``delay`` options in one place and end them the same way.
 """
 
 from __future__ import annotations
@@ -36,6 +37,12 @@ class CliError(Exception):
     def as_fail_kwargs(self):
         """Keyword arguments for ``module.fail_json``."""
         return dict(msg=self.msg, cmd=self.cmd, rc=self.rc, stdout=self.stdout, stderr=self.stderr)
+
+    def command_facts(self):
+        """``cmd``, ``rc``, ``stdout`` and ``stderr``, for a result whose message says something else."""
+        facts = self.as_fail_kwargs()
+        facts.pop('msg')
+        return facts
 
 
 def subcommand_words(args):
@@ -152,3 +159,50 @@ def poll(check, timeout, delay):
         if elapsed + delay > timeout:
             return False, state, attempts, elapsed
         time.sleep(delay)
+
+
+def poll_argument_spec(timeout, delay):
+    """The ``timeout`` and ``delay`` options of a module that polls, with its defaults.
+
+    Check them with :func:`check_poll_options` once the module is built.
+    """
+    return dict(
+        timeout=dict(type='int', default=timeout),
+        delay=dict(type='int', default=delay),
+    )
+
+
+def poll_option_errors(params, non_negative=()):
+    """Sentences naming each polling option set out of range, and the range to use.
+
+    ``timeout`` (and every option in ``non_negative``, unset ones skipped) must be 0 or
+    more; ``delay`` at least 1 second, so that a wait never spins. Empty when all are fine.
+    """
+    errors = []
+    for option in ('timeout',) + tuple(non_negative):
+        value = params.get(option)
+        if value is not None and value < 0:
+            errors.append('Option %s must not be negative (got %s).' % (option, value))
+    if params['delay'] < 1:
+        errors.append('Option delay must be at least 1 second (got %s).' % params['delay'])
+    return errors
+
+
+def check_poll_options(module, non_negative=()):
+    """Fail the module, naming every option out of range, before anything runs."""
+    errors = poll_option_errors(module.params, non_negative)
+    if errors:
+        module.fail_json(msg=' '.join(errors))
+
+
+def finish_wait(module, done, result, msg, error=None):
+    """End a module that waited: ``exit_json(**result)`` when ``done``, else ``fail_json(msg)``.
+
+    On failure the command facts of ``error`` (the last call, when it failed) are added, so
+    the output shows what the tool said while the message says what was not reached.
+    """
+    if done:
+        module.exit_json(**result)
+    if error is not None:
+        result.update(error.command_facts())
+    module.fail_json(msg=msg, **result)

@@ -24,7 +24,7 @@ import traceback
 
 from ansible.module_utils.basic import missing_required_lib
 
-from ansible_collections.pgha.cluster.plugins.module_utils._cli import CliClient, CliError, format_cmd, subcommand_words
+from ansible_collections.pgha.cluster.plugins.module_utils._cli import CliClient, CliError, format_cmd, poll, subcommand_words
 
 try:
     import yaml
@@ -293,6 +293,31 @@ def member_table(members):
                      'yes' if m['pending_restart'] else 'no'))
     widths = [max(len(str(r[i])) for r in rows) for i in range(len(header))]
     return ['  '.join(str(cell).ljust(widths[i]) for i, cell in enumerate(r)).rstrip() for r in rows]
+
+
+def wait_for_members(client, unmet_of, timeout, delay):
+    """Poll ``patronictl list`` until ``unmet_of(members)`` returns no sentence.
+
+    A failing call counts as an unmet condition and polling goes on (the DCS may be
+    starting, a member restarting). Returns a dict: ``done``, ``unmet`` (at the last poll),
+    ``members`` (last listed; ``None`` when ``list`` never answered), ``error`` (the
+    :class:`CliError` of the last poll when it failed, else ``None``), ``attempts``, ``elapsed``.
+    """
+    last = dict(members=None, error=None)
+
+    def check():
+        try:
+            members = client.list_members()
+        except CliError as exc:
+            last['error'] = exc
+            return False, ['patronictl list failed: %s' % exc.msg]
+        last['members'], last['error'] = members, None
+        unmet = unmet_of(members)
+        return not unmet, unmet
+
+    done, unmet, attempts, elapsed = poll(check, timeout, delay)
+    return dict(done=done, unmet=unmet, members=last['members'], error=last['error'],
+                attempts=attempts, elapsed=elapsed)
 
 
 # -- dynamic configuration comparison ----------------------------------------------

@@ -102,7 +102,7 @@ elapsed:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.pgha.cluster.plugins.module_utils._cli import poll
+from ansible_collections.pgha.cluster.plugins.module_utils._cli import check_poll_options, finish_wait, poll, poll_argument_spec
 from ansible_collections.pgha.cluster.plugins.module_utils._etcdctl import (
     ETCD_REQUIRED_TOGETHER,
     EtcdCtl,
@@ -114,18 +114,12 @@ from ansible_collections.pgha.cluster.plugins.module_utils._etcdctl import (
 
 
 def main():
-    argument_spec = dict(
-        timeout=dict(type='int', default=120),
-        delay=dict(type='int', default=5),
-    )
+    argument_spec = poll_argument_spec(timeout=120, delay=5)
     argument_spec.update(etcd_argument_spec())
     module = AnsibleModule(argument_spec=argument_spec, required_together=ETCD_REQUIRED_TOGETHER,
                            supports_check_mode=True)
     params = module.params
-    if params['timeout'] < 0:
-        module.fail_json(msg='Option timeout must not be negative (got %s).' % params['timeout'])
-    if params['delay'] < 1:
-        module.fail_json(msg='Option delay must be at least 1 second (got %s).' % params['delay'])
+    check_poll_options(module)
 
     client = EtcdCtl(module)
     last = {}
@@ -148,17 +142,11 @@ def main():
         attempts=attempts,
         elapsed=round(elapsed, 1),
     )
-    if done:
-        module.exit_json(**result)
     errors = last['state']['errors']
-    if errors:
-        error = errors[-1].as_fail_kwargs()
-        error.pop('msg')
-        result.update(error)
-    module.fail_json(msg='The etcd cluster was not healthy within %s seconds (option timeout): %s '
-                         'See endpoint_table for each endpoint as last seen.' % (params['timeout'], ' '.join(problems)),
-                     **result)
-
+    finish_wait(module, done, result,
+                'The etcd cluster was not healthy within %s seconds (option timeout): %s '
+                'See endpoint_table for each endpoint as last seen.' % (params['timeout'], ' '.join(problems)),
+                errors[-1] if errors else None)
 
 if __name__ == '__main__':
     main()

@@ -145,7 +145,13 @@ member_table:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.pgha.cluster.plugins.module_utils._cli import CliError, poll
+from ansible_collections.pgha.cluster.plugins.module_utils._cli import (
+    CliError,
+    check_poll_options,
+    finish_wait,
+    poll,
+    poll_argument_spec,
+)
 from ansible_collections.pgha.cluster.plugins.module_utils._patronictl import (
     RUNNING_STATES,
     SYNC_ROLES,
@@ -156,10 +162,16 @@ from ansible_collections.pgha.cluster.plugins.module_utils._patronictl import (
     member_facts,
     member_table,
     patroni_argument_spec,
+    wait_for_members,
 )
 
 
 DCS_WRITE_FAILED = 'failed to write failover key into DCS'
+
+# What plan() decides.
+NOTHING = 'nothing'
+REFUSE = 'refuse'
+SWITCHOVER = 'switchover'
 
 
 def ineligibility(member, sync_required):
@@ -182,25 +194,124 @@ def lag_sort_key(member):
     return (member['lag_bytes'] is None, member['lag_bytes'] or 0, member['name'])
 
 
+def plan(members, sync_mode, candidate=None, leader=None):
+    """Decide what a switchover request means for the cluster that ``members`` show.
+
+    Pure: it reads and changes nothing. ``members`` are normalised ``patronictl list``
+    members, ``sync_mode`` is ``off``, ``on`` or ``quorum``; ``candidate`` and ``leader``
+    are the module options (either may be ``None``). Returns a dict:
+
+    * ``action``: ``nothing`` (already so), ``refuse`` (with ``msg`` saying why and what to do)
+      or ``switchover``;
+    * ``msg``: one sentence for the result;
+    * ``leader``: the member leading now (``None`` when not exactly one leads);
+    * ``candidate``: the member to hand over to (``None`` unless ``action`` is ``switchover``);
+    * ``eligible``: members that could take over, least lag first (``None`` where they were
+      not judged: no single leader, a wrong ``leader`` or an unknown ``candidate``);
+    * ``synchronous_mode``: ``sync_mode``.
+    """
+    result = dict(action=REFUSE, msg=None, leader=None, candidate=None, eligible=None, synchronous_mode=sync_mode)
+    found = leaders(members)
+    if len(found) != 1:
+        result['msg'] = ('A planned switchover needs exactly one leader, and the cluster has %s. '
+                         'Wait for the cluster (pgha.cluster.patroni_wait) or fail over instead.'
+                         % (', '.join(m['name'] for m in found) if found else 'none'))
+        return result
+    current = result['leader'] = found[0]['name']
+    names = [m['name'] for m in members]
+
+    if candidate and candidate == current:
+        return dict(result, action=NOTHING, eligible=[], msg='%s already leads; nothing to do.' % candidate)
+    if leader and leader != current:
+        if not candidate:
+            return dict(result, action=NOTHING, eligible=[],
+                        msg='%s does not lead (%s does); nothing to do.' % (leader, current))
+        result['msg'] = ('Option leader names %s, but %s leads the cluster, not %s nor the candidate %s. '
+                         'Check the inventory, or omit leader.' % (leader, current, leader, candidate))
+        return result
+    if candidate and candidate not in names:
+        result['msg'] = ('Option candidate names %s, which is not a member of the cluster (members: %s).'
+                         % (candidate, ', '.join(names)))
+        return result
+
+    sync_required = sync_mode != 'off' or any(m['role'] in SYNC_ROLES for m in members)
+    reasons = dict((m['name'], ineligibility(m, sync_required)) for m in members)
+    eligible = result['eligible'] = [m['name'] for m in sorted(
+        (m for m in members if reasons[m['name']] is None), key=lag_sort_key)]
+    if candidate and reasons[candidate] is not None:
+        result['msg'] = ('%s cannot take over because %s. Eligible members: %s.'
+                         % (candidate, reasons[candidate], ', '.join(eligible) or 'none'))
+        return result
+    if not candidate and not eligible:
+        others = ['%s: %s' % (name, why) for name, why in sorted(reasons.items()) if name != current]
+        result['msg'] = 'No member can take over from %s: %s.' % (
+            current, '; '.join(others) or 'the cluster has no other member')
+        return result
+    candidate = candidate or eligible[0]
+    return dict(result, action=SWITCHOVER, candidate=candidate,
+                msg='Would switch over from %s to %s.' % (current, candidate))
+
+
+def request(client, leader, candidate, timeout, delay):
+    """Ask Patroni to switch over from ``leader`` to ``candidate``; return ``(stdout, retried)``.
+
+    Patroni answers 503 "failed to write failover key into DCS" when its etcd client cannot
+    write at that moment (its etcd member just went away, an election runs): nothing was
+    scheduled, so the request is repeated every ``delay`` seconds until ``timeout``.
+    ``retried`` lists those answers. Any other failure raises :class:`CliError` at once;
+    the last 503 is raised, with the attempts counted, when the timeout passes.
+    """
+    retried = []
+
+    def attempt():
+        try:
+            return True, client.switchover(leader, candidate)
+        except CliError as exc:
+            if DCS_WRITE_FAILED not in exc.msg:
+                raise
+            retried.append(exc.msg)
+            return False, exc
+
+    ok, answer, attempts, elapsed = poll(attempt, timeout, delay)
+    if not ok:
+        raise CliError('%s (%d attempts in %d seconds, option timeout)' % (answer.msg, attempts, elapsed),
+                       **answer.command_facts())
+    return answer, retried
+
+
+def switchover_unmet(members, old, new):
+    """What keeps the switchover from ``old`` to ``new`` from being complete, as sentences."""
+    unmet = []
+    now_leaders = leaders(members)
+    if [m['name'] for m in now_leaders] != [new]:
+        unmet.append('%s does not lead yet (leader: %s)' % (new, ', '.join(m['name'] for m in now_leaders) or 'none'))
+    listed = [m for m in members if m['name'] == old]
+    if not listed:
+        unmet.append('the old leader %s is not listed' % old)
+    elif listed[0]['state'] != 'streaming':
+        unmet.append('the old leader %s is %s, not streaming' % (old, listed[0]['state'] or 'in no known state'))
+    return unmet
+
+
+def wait(client, old, new, timeout, delay):
+    """Poll until ``new`` leads and ``old`` streams from it (see ``wait_for_members``)."""
+    return wait_for_members(client, lambda members: switchover_unmet(members, old, new), timeout, delay)
+
+
 def main():
     argument_spec = dict(
         candidate=dict(type='str'),
         leader=dict(type='str'),
         wait=dict(type='bool', default=True),
-        timeout=dict(type='int', default=180),
-        delay=dict(type='int', default=2),
     )
+    argument_spec.update(poll_argument_spec(timeout=180, delay=2))
     argument_spec.update(patroni_argument_spec())
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     params = module.params
-    if params['timeout'] < 0:
-        module.fail_json(msg='Option timeout must not be negative (got %s).' % params['timeout'])
-    if params['delay'] < 1:
-        module.fail_json(msg='Option delay must be at least 1 second (got %s).' % params['delay'])
-    candidate = params['candidate']
-    wanted_old = params['leader']
-    if candidate and wanted_old and candidate == wanted_old:
-        module.fail_json(msg='Options leader and candidate both name %s; the candidate must be another member.' % candidate)
+    check_poll_options(module)
+    if params['candidate'] and params['candidate'] == params['leader']:
+        module.fail_json(msg='Options leader and candidate both name %s; the candidate must be another member.'
+                             % params['candidate'])
 
     client = PatroniCtl(module)
     try:
@@ -209,128 +320,42 @@ def main():
     except CliError as exc:
         module.fail_json(**exc.as_fail_kwargs())
 
-    sync_mode = config_facts(config)['synchronous_mode']
-    found = leaders(members)
-    if len(found) != 1:
-        module.fail_json(msg='A planned switchover needs exactly one leader, and the cluster has %s. '
-                             'Wait for the cluster (pgha.cluster.patroni_wait) or fail over instead.'
-                             % (', '.join(m['name'] for m in found) if found else 'none'),
-                         member_table=member_table(members), members=members)
-    current = found[0]['name']
-    names = [m['name'] for m in members]
+    step = plan(members, config_facts(config)['synchronous_mode'], params['candidate'], params['leader'])
+    if step['action'] == REFUSE:
+        reported = dict((key, step[key]) for key in ('eligible', 'synchronous_mode') if step[key] is not None)
+        module.fail_json(msg=step['msg'], member_table=member_table(members), members=members, **reported)
 
-    def done(msg):
-        facts = member_facts(members)
-        result = dict(changed=False, msg=msg, previous_leader=current, leader=current, eligible=[],
-                      synchronous_mode=sync_mode, timeline=facts['timeline'], members=members)
-        if module._diff:
-            result['diff'] = dict(before=dict(leader=current), after=dict(leader=current))
-        module.exit_json(**result)
-
-    if candidate and candidate == current:
-        done('%s already leads; nothing to do.' % candidate)
-    if wanted_old and wanted_old != current:
-        if not candidate:
-            done('%s does not lead (%s does); nothing to do.' % (wanted_old, current))
-        module.fail_json(msg='Option leader names %s, but %s leads the cluster, not %s nor the candidate %s. '
-                             'Check the inventory, or omit leader.' % (wanted_old, current, wanted_old, candidate),
-                         member_table=member_table(members), members=members)
-    if candidate and candidate not in names:
-        module.fail_json(msg='Option candidate names %s, which is not a member of the cluster (members: %s).'
-                             % (candidate, ', '.join(names)), member_table=member_table(members), members=members)
-
-    sync_required = sync_mode != 'off' or any(m['role'] in SYNC_ROLES for m in members)
-    reasons = dict((m['name'], ineligibility(m, sync_required)) for m in members)
-    eligible = sorted((m for m in members if reasons[m['name']] is None), key=lag_sort_key)
-    eligible_names = [m['name'] for m in eligible]
-
-    if candidate and reasons[candidate] is not None:
-        module.fail_json(msg='%s cannot take over because %s. Eligible members: %s.'
-                             % (candidate, reasons[candidate], ', '.join(eligible_names) or 'none'),
-                         eligible=eligible_names, synchronous_mode=sync_mode,
-                         member_table=member_table(members), members=members)
-    if not candidate:
-        if not eligible:
-            module.fail_json(msg='No member can take over from %s: %s.' % (current, '; '.join(
-                '%s: %s' % (name, why) for name, why in sorted(reasons.items()) if name != current)),
-                synchronous_mode=sync_mode, member_table=member_table(members), members=members)
-        candidate = eligible_names[0]
-
-    result = dict(changed=True, previous_leader=current, leader=candidate, eligible=eligible_names,
-                  synchronous_mode=sync_mode)
+    old = step['leader']
+    new = step['candidate'] if step['action'] == SWITCHOVER else old
+    result = dict(changed=step['action'] == SWITCHOVER, previous_leader=old, leader=new,
+                  eligible=step['eligible'], synchronous_mode=step['synchronous_mode'],
+                  timeline=member_facts(members)['timeline'], members=members)
     if module._diff:
-        result['diff'] = dict(before=dict(leader=current), after=dict(leader=candidate))
-    if module.check_mode:
-        result.update(msg='Would switch over from %s to %s.' % (current, candidate),
-                      timeline=member_facts(members)['timeline'], members=members)
-        module.exit_json(**result)
+        result['diff'] = dict(before=dict(leader=old), after=dict(leader=new))
+    if not result['changed'] or module.check_mode:
+        module.exit_json(msg=step['msg'], **result)
 
-    # Patroni answers 503 "failed to write failover key into DCS" when its etcd client
-    # cannot write at that moment (its etcd member just went away, an election runs):
-    # nothing was scheduled, so the request is repeated until the timeout.
-    sent = dict(stdout=None, error=None, retried=[])
-
-    def request():
-        try:
-            sent['stdout'] = client.switchover(current, candidate)
-            return True, None
-        except CliError as exc:
-            if DCS_WRITE_FAILED not in exc.msg:
-                sent['error'] = exc
-                return True, None
-            sent['retried'].append(exc.msg)
-            return False, exc
-
-    ok, transient, attempts, elapsed = poll(request, params['timeout'], params['delay'])
-    if sent['error'] is not None:
-        module.fail_json(**sent['error'].as_fail_kwargs())
-    if not ok:
-        error = transient.as_fail_kwargs()
-        error['msg'] = '%s (%d attempts in %d seconds, option timeout)' % (error['msg'], attempts, elapsed)
-        module.fail_json(**error)
-    result['stdout'] = sent['stdout']
-    if sent['retried']:
-        result['retried'] = sent['retried']
-
+    try:
+        result['stdout'], retried = request(client, old, new, params['timeout'], params['delay'])
+    except CliError as exc:
+        module.fail_json(**exc.as_fail_kwargs())
+    if retried:
+        result['retried'] = retried
     if not params['wait']:
-        result.update(msg='Switched over from %s to %s (not waited for).' % (current, candidate),
-                      timeline=None, members=[])
-        module.exit_json(**result)
+        result.update(timeline=None, members=[])
+        module.exit_json(msg='Switched over from %s to %s (not waited for).' % (old, new), **result)
 
-    last = dict(members=members, error=None)
-
-    def check():
-        try:
-            now = client.list_members()
-        except CliError as exc:
-            last['error'] = exc
-            return False, ['patronictl list failed: %s' % exc.msg]
-        last['members'], last['error'] = now, None
-        unmet = []
-        now_leaders = leaders(now)
-        if [m['name'] for m in now_leaders] != [candidate]:
-            unmet.append('%s does not lead yet (leader: %s)' % (
-                candidate, ', '.join(m['name'] for m in now_leaders) or 'none'))
-        old = [m for m in now if m['name'] == current]
-        if not old:
-            unmet.append('the old leader %s is not listed' % current)
-        elif old[0]['state'] != 'streaming':
-            unmet.append('the old leader %s is %s, not streaming' % (current, old[0]['state'] or 'in no known state'))
-        return not unmet, unmet
-
-    ok, unmet, attempts, elapsed = poll(check, params['timeout'], params['delay'])
-    members = last['members']
+    waited = wait(client, old, new, params['timeout'], params['delay'])
+    if waited['members'] is not None:
+        members = waited['members']
     result.update(timeline=member_facts(members)['timeline'], members=members)
-    if not ok:
-        if last['error'] is not None:
-            error = last['error'].as_fail_kwargs()
-            error.pop('msg')
-            result.update(error)
-        module.fail_json(msg='Patroni accepted the switchover from %s to %s, but within %s seconds (option timeout): %s.'
-                             % (current, candidate, params['timeout'], '; '.join(unmet)),
-                         member_table=member_table(members), unmet=unmet, **result)
-    result['msg'] = 'Switched over from %s to %s.' % (current, candidate)
-    module.exit_json(**result)
+    if waited['done']:
+        result['msg'] = 'Switched over from %s to %s.' % (old, new)
+    else:
+        result.update(member_table=member_table(members), unmet=waited['unmet'])
+    finish_wait(module, waited['done'], result,
+                'Patroni accepted the switchover from %s to %s, but within %s seconds (option timeout): %s.'
+                % (old, new, params['timeout'], '; '.join(waited['unmet'])), waited['error'])
 
 
 if __name__ == '__main__':

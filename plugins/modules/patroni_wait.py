@@ -145,7 +145,7 @@ elapsed:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.pgha.cluster.plugins.module_utils._cli import CliError, poll
+from ansible_collections.pgha.cluster.plugins.module_utils._cli import check_poll_options, finish_wait, poll_argument_spec
 from ansible_collections.pgha.cluster.plugins.module_utils._patronictl import (
     LEADER_ROLES,
     SYNC_ROLES,
@@ -154,6 +154,7 @@ from ansible_collections.pgha.cluster.plugins.module_utils._patronictl import (
     member_facts,
     member_table,
     patroni_argument_spec,
+    wait_for_members,
 )
 
 
@@ -199,34 +200,16 @@ def main():
         replicas_streaming=dict(type='bool', default=True),
         same_timeline=dict(type='bool', default=True),
         max_lag_bytes=dict(type='int'),
-        timeout=dict(type='int', default=300),
-        delay=dict(type='int', default=5),
     )
+    argument_spec.update(poll_argument_spec(timeout=300, delay=5))
     argument_spec.update(patroni_argument_spec())
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     params = module.params
-    for option in ('timeout', 'members', 'min_sync_standbys', 'max_lag_bytes'):
-        if params[option] is not None and params[option] < 0:
-            module.fail_json(msg='Option %s must not be negative (got %s).' % (option, params[option]))
-    if params['delay'] < 1:
-        module.fail_json(msg='Option delay must be at least 1 second (got %s).' % params['delay'])
+    check_poll_options(module, non_negative=('members', 'min_sync_standbys', 'max_lag_bytes'))
 
-    client = PatroniCtl(module)
-    last = dict(members=None, error=None)
-
-    def check():
-        try:
-            members = client.list_members()
-        except CliError as exc:
-            last['error'] = exc
-            return False, ['patronictl list failed: %s' % exc.msg]
-        last['members'] = members
-        last['error'] = None
-        unmet = unmet_conditions(members, params)
-        return not unmet, unmet
-
-    done, unmet, attempts, elapsed = poll(check, params['timeout'], params['delay'])
-    members = last['members'] or []
+    waited = wait_for_members(PatroniCtl(module), lambda members: unmet_conditions(members, params),
+                              params['timeout'], params['delay'])
+    members = waited['members'] or []
     facts = member_facts(members)
     result = dict(
         changed=False,
@@ -234,22 +217,15 @@ def main():
         leader=facts['leader'],
         sync_standbys=facts['sync_standbys'],
         timeline=facts['timeline'],
-        unmet=[] if done else unmet,
+        unmet=[] if waited['done'] else waited['unmet'],
         member_table=member_table(members),
-        attempts=attempts,
-        elapsed=round(elapsed, 1),
+        attempts=waited['attempts'],
+        elapsed=round(waited['elapsed'], 1),
     )
-    if done:
-        module.exit_json(**result)
-
-    if last['error'] is not None:
-        error = last['error'].as_fail_kwargs()
-        error.pop('msg')
-        result.update(error)
-    module.fail_json(msg='The Patroni cluster did not reach the wanted state within %s seconds (option timeout): %s. '
-                         'See member_table for the members as last seen.' % (params['timeout'], '; '.join(unmet)),
-                     **result)
-
+    finish_wait(module, waited['done'], result,
+                'The Patroni cluster did not reach the wanted state within %s seconds (option timeout): %s. '
+                'See member_table for the members as last seen.' % (params['timeout'], '; '.join(waited['unmet'])),
+                waited['error'])
 
 if __name__ == '__main__':
     main()

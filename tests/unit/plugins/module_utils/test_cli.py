@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from ansible_collections.pgha.cluster.plugins.module_utils import _cli
 
 
@@ -36,3 +38,65 @@ def test_subcommand_words():
 def test_cli_error_carries_fail_json_keys():
     error = _cli.CliError('boom', cmd='x', rc=1, stdout='o', stderr='e')
     assert error.as_fail_kwargs() == dict(msg='boom', cmd='x', rc=1, stdout='o', stderr='e')
+
+
+# params, options checked besides timeout, expected sentences
+POLL_OPTIONS = [
+    (dict(timeout=0, delay=1), (), []),
+    (dict(timeout=300, delay=5), (), []),
+    (dict(timeout=-1, delay=5), (), ['Option timeout must not be negative (got -1).']),
+    (dict(timeout=10, delay=0), (), ['Option delay must be at least 1 second (got 0).']),
+    (dict(timeout=-5, delay=-2), (), ['Option timeout must not be negative (got -5).',
+                                      'Option delay must be at least 1 second (got -2).']),
+    (dict(timeout=1, delay=1, members=-1, max_lag_bytes=None), ('members', 'max_lag_bytes'),
+     ['Option members must not be negative (got -1).']),
+    (dict(timeout=1, delay=1, members=0, max_lag_bytes=0), ('members', 'max_lag_bytes'), []),
+]
+
+
+@pytest.mark.parametrize('params, non_negative, errors', POLL_OPTIONS)
+def test_poll_option_errors(params, non_negative, errors):
+    assert _cli.poll_option_errors(params, non_negative) == errors
+
+
+def test_poll_argument_spec():
+    assert _cli.poll_argument_spec(timeout=120, delay=5) == dict(timeout=dict(type='int', default=120),
+                                                                 delay=dict(type='int', default=5))
+
+
+class FakeModule(object):
+    def __init__(self, **params):
+        self.params = params
+
+    def exit_json(self, **kwargs):
+        raise SystemExit(('exit', kwargs))
+
+    def fail_json(self, **kwargs):
+        raise SystemExit(('fail', kwargs))
+
+
+def test_check_poll_options_fails_naming_every_option():
+    with pytest.raises(SystemExit) as info:
+        _cli.check_poll_options(FakeModule(timeout=-1, delay=0))
+    assert info.value.code == ('fail', dict(msg='Option timeout must not be negative (got -1). '
+                                                'Option delay must be at least 1 second (got 0).'))
+
+
+def test_check_poll_options_passes_good_values():
+    assert _cli.check_poll_options(FakeModule(timeout=0, delay=1)) is None
+
+
+def test_finish_wait_exits_with_the_result_when_done():
+    with pytest.raises(SystemExit) as info:
+        _cli.finish_wait(FakeModule(), True, dict(changed=False), 'not reached', _cli.CliError('boom', cmd='x', rc=1))
+    assert info.value.code == ('exit', dict(changed=False))
+
+
+def test_finish_wait_fails_with_the_last_command_facts():
+    error = _cli.CliError('boom', cmd='x', rc=1, stdout='o', stderr='e')
+    with pytest.raises(SystemExit) as info:
+        _cli.finish_wait(FakeModule(), False, dict(changed=False), 'not reached', error)
+    assert info.value.code == ('fail', dict(msg='not reached', changed=False, cmd='x', rc=1, stdout='o', stderr='e'))
+    with pytest.raises(SystemExit) as info:
+        _cli.finish_wait(FakeModule(), False, dict(changed=False), 'not reached')
+    assert info.value.code == ('fail', dict(msg='not reached', changed=False))

@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from ansible_collections.pgha.cluster.plugins.modules import patroni_switchover
 from ansible_collections.pgha.cluster.tests.unit.utils import (
     P_LIST,
@@ -204,3 +206,30 @@ def test_other_refusals_are_not_repeated(run_module, run_command, clock):
     result = run_module(patroni_switchover, dict(PATRONI_ARGS, candidate='pg2'))
     assert result['failed'] is True and '412' in result['msg']
     assert clock.sleeps == []
+
+
+@pytest.mark.parametrize('options, msg', [
+    (dict(timeout=-1), 'Option timeout must not be negative (got -1).'),
+    (dict(delay=0), 'Option delay must be at least 1 second (got 0).'),
+    (dict(leader='pg2'), 'Options leader and candidate both name pg2; the candidate must be another member.'),
+])
+def test_bad_options_fail_before_patronictl_runs(run_module, run_command, options, msg):
+    result = run_module(patroni_switchover, dict(PATRONI_ARGS, candidate='pg2', **options))
+    assert result['failed'] is True and result['msg'] == msg
+    assert run_command.seen == []
+
+
+def test_wait_reports_the_failing_list_call(run_module, run_command, clock):
+    # After the switchover patronictl list keeps failing (timeout 2, delay 2: polls at 0 and 2 s).
+    record = load_record('patroni-4.0.7/show_config_no_such_file')
+    failing = Call(P_LIST, rc=record['rc'], stdout=record['stdout'], stderr=record['stderr'])
+    run_command.expect(*BEFORE)
+    run_command.expect(Call(p_switchover('pg1', 'pg2'), 'patroni-4.0.7/switchover_pg1_to_pg2'), failing, failing)
+    result = run_module(patroni_switchover, dict(PATRONI_ARGS, candidate='pg2', timeout=2))
+    assert result['failed'] is True and result['changed'] is True
+    assert result['msg'].startswith('Patroni accepted the switchover from pg1 to pg2, but within 2 seconds '
+                                    '(option timeout): patronictl list failed: patronictl list failed with exit code 1')
+    assert (result['rc'], result['stderr']) == (1, record['stderr'])
+    assert result['cmd'] == '/usr/bin/patronictl -c /etc/patroni/config.yml list -f json'
+    # The members are the ones read before the switchover, the last ones the module saw.
+    assert [m['name'] for m in result['members']] == ['pg1', 'pg2', 'pg3'] and result['members'][0]['role'] == 'leader'
