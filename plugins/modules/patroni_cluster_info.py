@@ -22,15 +22,7 @@ author:
 extends_documentation_fragment:
   - pgha.cluster.patroni
   - pgha.cluster.attributes
-attributes:
-  check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
-    support: full
-    details: Read-only; it runs the same read-only commands in check mode.
-  diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
-    support: N/A
-    details: Read-only.
+  - pgha.cluster.attributes.read_only
 options:
   history:
     description:

@@ -23,14 +23,11 @@ author:
 extends_documentation_fragment:
   - pgha.cluster.patroni
   - pgha.cluster.attributes
+  - pgha.cluster.attributes.check_diff
 attributes:
   check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
-    support: full
-    details: Computes and reports the change without running C(edit-config).
+    details: Computes and reports the change without running C(edit-config); refuses the same settings as a real run.
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
-    support: full
     details: The whole dynamic configuration before and after.
 options:
   settings:

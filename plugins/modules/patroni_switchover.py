@@ -25,14 +25,11 @@ author:
 extends_documentation_fragment:
   - pgha.cluster.patroni
   - pgha.cluster.attributes
+  - pgha.cluster.attributes.check_diff
 attributes:
   check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
-    support: full
     details: Reads the cluster, checks eligibility and reports the switchover it would make, without making it.
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
-    support: full
     details: Returns the leader before and after.
 options:
   candidate:

@@ -24,15 +24,10 @@ author:
 extends_documentation_fragment:
   - pgha.cluster.patroni
   - pgha.cluster.attributes
+  - pgha.cluster.attributes.read_only
 attributes:
   check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
-    support: full
     details: Read-only; it waits in check mode too, so that later checked tasks see a ready cluster.
-  diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
-    support: N/A
-    details: Read-only.
 options:
   leader:
     description:
