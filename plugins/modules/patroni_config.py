@@ -18,6 +18,11 @@ description:
   - Values compare the way Patroni and PostgreSQL read them, so a rerun with the same settings
     changes nothing; see O(settings).
   - Reports the members that Patroni flags as needing a restart.
+  - When O(settings) names C(ttl), C(loop_wait) or C(retry_timeout), the configuration it would
+    produce (the current one merged with O(settings); a key left out takes Patroni's default) must be
+    one Patroni keeps as given: C(ttl) at least 20, C(loop_wait) at least 1, C(retry_timeout) at least 3,
+    all whole seconds, and C(loop_wait + 2 * retry_timeout <= ttl). Otherwise Patroni would store the
+    values and silently run with others, so the module fails before changing anything, also in check mode.
 author:
   - pgha maintainers (@pgha)
 extends_documentation_fragment:
@@ -105,6 +110,11 @@ stdout:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.pgha.cluster.plugins.module_utils._cli import CliError
+from ansible_collections.pgha.cluster.plugins.module_utils._dcs_timing import (
+    DCS_TIMING_DEFAULTS,
+    DCS_TIMING_KEYS,
+    dcs_timing_errors,
+)
 from ansible_collections.pgha.cluster.plugins.module_utils._patronictl import (
     PatroniCtl,
     apply_patch,
@@ -112,6 +122,22 @@ from ansible_collections.pgha.cluster.plugins.module_utils._patronictl import (
     member_facts,
     patroni_argument_spec,
 )
+
+
+def timing_refusal(settings, merged):
+    """Why Patroni would not keep the DCS timing of ``merged`` as given, or ``None``.
+
+    Checked only when ``settings`` names a timing key: a change that leaves them alone does
+    not make them worse. The sentences name the keys under ``settings`` to fix.
+    """
+    if not any(key in settings for key in DCS_TIMING_KEYS):
+        return None
+    errors = dcs_timing_errors(merged, names=dict((key, 'settings.%s' % key) for key in DCS_TIMING_KEYS))
+    if not errors:
+        return None
+    given = ', '.join('%s=%r' % (key, merged.get(key, DCS_TIMING_DEFAULTS[key])) for key in DCS_TIMING_KEYS)
+    return 'Settings merged with the current dynamic configuration give %s: %s Nothing was changed.' % (
+        given, ' '.join(errors))
 
 
 def main():
@@ -130,6 +156,9 @@ def main():
 
     patch = config_patch(before, settings)
     after = apply_patch(before, patch)
+    refusal = timing_refusal(settings, after)
+    if refusal:
+        module.fail_json(msg=refusal, patch=patch, config=before)
     result = dict(changed=bool(patch), patch=patch, config=after)
     if module._diff:
         result['diff'] = dict(before=before, after=after)
