@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 #
-# ansible-test sanity for pgha.cluster, without docker, plus an ansible-doc render of every module.
+# ansible-test sanity for pgha.cluster, without docker, plus an ansible-doc render of every module and filter.
 #
 # ansible-test wants the collection at .../ansible_collections/<namespace>/<name>; the checkout
 # is not, so the files git knows about (tracked, and untracked but not ignored) are copied into a
@@ -104,18 +104,25 @@ fi
     HOME=$sanity_home "$ansible_test" sanity --local --python "$python_version" --color no "${requirements[@]}" "$@"
 ) || status=$?
 
-# ansible-doc must render every module (doc fragments resolved, YAML valid).
-for path in "$dest"/plugins/modules/*.py; do
-    [[ -e "$path" ]] || continue
-    module=$(basename "$path" .py)
-    if ANSIBLE_COLLECTIONS_PATH=$work ANSIBLE_NOCOLOR=1 "$ansible_doc" -t module "pgha.cluster.$module" >"$work/doc-$module.txt" 2>&1 \
-        && ! grep -q '^\[ERROR\]\|^\[WARNING\]' "$work/doc-$module.txt"; then
-        echo "ansible-doc pgha.cluster.$module: ok"
+# ansible-doc must render every module and every filter plugin (doc fragments resolved, YAML valid).
+render_doc() {
+    local type=$1 name=$2 out="$work/doc-$1-$2.txt"
+    if ANSIBLE_COLLECTIONS_PATH=$work ANSIBLE_NOCOLOR=1 "$ansible_doc" -t "$type" "pgha.cluster.$name" >"$out" 2>&1 \
+        && ! grep -q '^\[ERROR\]\|^\[WARNING\]' "$out"; then
+        echo "ansible-doc -t $type pgha.cluster.$name: ok"
     else
-        echo "ansible-doc pgha.cluster.$module: FAILED" >&2
-        cat "$work/doc-$module.txt" >&2
+        echo "ansible-doc -t $type pgha.cluster.$name: FAILED" >&2
+        cat "$out" >&2
         status=1
     fi
+}
+for path in "$dest"/plugins/modules/*.py; do
+    [[ -e "$path" ]] || continue
+    render_doc module "$(basename "$path" .py)"
+done
+for path in "$dest"/plugins/filter/*.py; do
+    [[ -e "$path" ]] || continue
+    render_doc filter "$(basename "$path" .py)"
 done
 
 if [[ $status -ne 0 ]]; then
