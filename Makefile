@@ -32,7 +32,13 @@ $(COLLECTION_LINK):
 	mkdir -p $(dir $@)
 	ln -sfn ../../.. $@
 
+# The venv's python imports this checkout's pgha_lab and ansible_collections.pgha.cluster
+# (the lab tests, Molecule's verifier, `python -m pgha_lab`) through a .pth naming the
+# checkout: rewritten on every `make venv`, so a moved checkout or a fresh clone never
+# imports another one's code.
 venv: $(BIN)/.installed $(COLLECTION_LINK)
+	@printf '%s\n' "$(CURDIR)" "$(CURDIR)/.collections" \
+	  > "$$($(BIN)/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/pgha-checkout.pth"
 
 # --- the lab ---------------------------------------------------------------
 lab: venv
@@ -52,7 +58,7 @@ test: venv
 	$(MAKE) unit lint sanity molecule
 
 unit: venv
-	$(BIN)/pytest -q tests/unit tests/roles tests/render
+	$(BIN)/pytest -q tests/unit tests/roles tests/render tests/pgha_lab
 
 lint: venv
 	$(BIN)/ansible-lint --profile production
@@ -84,4 +90,4 @@ molecule-rocky10: venv
 # --- fault drills ----------------------------------------------------------
 # On a running lab (make lab); restores the reference profile at the end.
 drill: venv
-	$(BIN)/python tools/drill.py --repeat 3 --profiles reference,fast
+	$(BIN)/python -m pgha_lab --repeat 3 --profiles reference,fast

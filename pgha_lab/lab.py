@@ -1,0 +1,219 @@
+"""Talk to the lab cluster the way an operator would: docker for the hosts,
+Patroni's and HAProxy's HTTP endpoints, etcd's status, and PostgreSQL through the VIP.
+
+Every address, port and name comes from the inventory (pgha_lab.inventory).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import subprocess
+import time
+import urllib.request
+
+import psycopg
+import yaml
+
+from pgha_lab.inventory import Inventory
+
+
+class Lab(Inventory):
+    """The lab's inventory, and what can be asked of or done to its hosts."""
+
+    # --- hosts -----------------------------------------------------------
+    def sh(self, host: str, *argv: str, check: bool = True, timeout: float = 60) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            ["docker", "exec", host, *argv], capture_output=True, text=True, check=check, timeout=timeout
+        )
+
+    def docker(self, *argv: str) -> subprocess.CompletedProcess:
+        return subprocess.run(["docker", *argv], capture_output=True, text=True, check=True, timeout=120)
+
+    def running(self, host: str) -> bool:
+        out = self.docker("inspect", "-f", "{{.State.Running}}", host).stdout.strip()
+        return out == "true"
+
+    def holds_vip(self, host: str) -> bool:
+        out = self.sh(host, "ip", "-j", "-4", "addr", "show").stdout
+        return any(a.get("local") == self.vip for i in json.loads(out) for a in i.get("addr_info", []))
+
+    def vip_holder(self) -> str:
+        """The proxy holding the VIP (the first proxy when none does)."""
+        return next((h for h in self.proxies if self.holds_vip(h)), self.proxies[0])
+
+    def tcp_open(self, host: str, address: str, port: int) -> bool:
+        """Whether `host` can open a TCP connection to address:port within a second."""
+        code = f"import socket; socket.create_connection(({address!r}, {port}), 1).close()"
+        return self.sh(host, "python3", "-c", code, check=False, timeout=10).returncode == 0
+
+    def wait(self, predicate, what: str, timeout: float = 180, interval: float = 1.0):
+        """Poll until predicate() is truthy; fail naming what never happened."""
+        deadline = time.monotonic() + timeout
+        last_exc = None
+        while time.monotonic() < deadline:
+            try:
+                value = predicate()
+                if value:
+                    return value
+            except (OSError, AssertionError, psycopg.Error, subprocess.SubprocessError) as exc:
+                last_exc = exc
+            time.sleep(interval)
+        raise AssertionError(f"timed out after {timeout}s waiting for {what} (last error: {last_exc})")
+
+    def whole(self) -> bool:
+        """Every host running, a healthy Patroni cluster, every etcd member healthy, the VIP on the first proxy only."""
+        return (
+            all(self.running(h) for h in self.postgres + self.proxies)
+            and self.healthy()
+            and self.etcd_healthy()
+            and self.holds_vip(self.proxies[0])
+            and not any(self.holds_vip(h) for h in self.proxies[1:])
+        )
+
+    # --- Patroni ---------------------------------------------------------
+    def _patroni_get(self, host: str, path: str):
+        url = f"http://{self.addresses[host]}:{self.restapi_port}/{path}"
+        with urllib.request.urlopen(url, timeout=3) as resp:
+            return json.load(resp)
+
+    def cluster(self, exclude: tuple[str, ...] = ()) -> dict:
+        """GET /cluster from the first Patroni node that answers."""
+        last = None
+        for host in self.postgres:
+            if host in exclude:
+                continue
+            try:
+                return self._patroni_get(host, "cluster")
+            except OSError as exc:  # node down: ask the next one
+                last = exc
+        raise AssertionError(f"no Patroni node answered /cluster: {last}")
+
+    def members(self) -> dict[str, dict]:
+        """The members of /cluster by name."""
+        return {m["name"]: m for m in self.cluster()["members"]}
+
+    def patroni(self, host: str) -> dict:
+        """GET /patroni of one node (its own state: postmaster_start_time, timeline, ...)."""
+        return self._patroni_get(host, "patroni")
+
+    def leader(self, exclude: tuple[str, ...] = ()) -> dict | None:
+        members = self.cluster(exclude)["members"]
+        leaders = [m for m in members if m["role"] == "leader" and m["state"] == "running"]
+        return leaders[0] if len(leaders) == 1 else None
+
+    def leader_and_sync(self) -> tuple[dict, dict]:
+        """The leader's and the synchronous standby's /cluster entries."""
+        members = self.cluster()["members"]
+        leader = next(m for m in members if m["role"] == "leader")
+        sync = next(m for m in members if m["role"] == "sync_standby")
+        return leader, sync
+
+    def healthy(self, exclude: tuple[str, ...] = ()) -> bool:
+        members = self.cluster(exclude)["members"]
+        roles = sorted(m["role"] for m in members)
+        return (
+            len(members) == len(self.postgres)
+            and roles.count("leader") == 1
+            and roles.count("sync_standby") >= 1
+            and all(m["state"] == "streaming" for m in members if m["role"] != "leader")
+            and len({m.get("timeline") for m in members}) == 1
+        )
+
+    def dcs_config(self) -> dict:
+        """Patroni's dynamic configuration as stored in etcd right now."""
+        host = next(h for h in self.etcd if self.running(h))
+        out = self.sh(host, "etcdctl", "get", f"{self.namespace}{self.scope}/config", "--print-value-only").stdout
+        return json.loads(out)
+
+    def patroni_config_file(self, host: str) -> str:
+        """Debian/Ubuntu: /etc/patroni/config.yml; RHEL family: /etc/patroni/patroni.yml."""
+        for path in ("/etc/patroni/config.yml", "/etc/patroni/patroni.yml"):
+            if self.sh(host, "test", "-f", path, check=False).returncode == 0:
+                return path
+        raise AssertionError(f"{host} has no Patroni configuration file")
+
+    def patroni_config(self, host: str) -> dict:
+        return yaml.safe_load(self.sh(host, "cat", self.patroni_config_file(host)).stdout)
+
+    def data_dir(self, host: str) -> str:
+        return self.patroni_config(host)["postgresql"]["data_dir"]
+
+    def data_dir_inode(self, host: str) -> str:
+        """Inode of PG_VERSION: pg_basebackup (a re-clone) writes a new data directory, pg_rewind keeps it."""
+        return self.sh(host, "stat", "-c", "%i", f"{self.data_dir(host)}/PG_VERSION").stdout.strip()
+
+    # --- etcd ------------------------------------------------------------
+    def etcd_endpoint(self, host: str) -> str:
+        return f"http://{self.addresses[host]}:{self.etcd_client_port}"
+
+    def _etcdctl_all(self, via: str, *argv: str) -> str:
+        """etcdctl against every member; it exits non-zero when one does not answer and still prints the others."""
+        endpoints = ",".join(self.etcd_endpoint(h) for h in self.etcd)
+        return self.sh(via, "etcdctl", "--endpoints", endpoints, *argv, "-w", "json", check=False).stdout
+
+    def etcd_health(self, via: str) -> list[dict]:
+        return json.loads(self._etcdctl_all(via, "endpoint", "health"))
+
+    def etcd_healthy(self) -> bool:
+        """Every etcd member answers healthy (asked through the first running member)."""
+        via = next((h for h in self.etcd if self.running(h)), None)
+        if via is None:
+            return False
+        health = self.etcd_health(via)
+        return len(health) == len(self.etcd) and all(e.get("health") for e in health)
+
+    def etcd_members(self) -> tuple[dict[str, str], str | None]:
+        """etcd member id (hex, as `etcdctl move-leader` takes it) of every answering member
+        by host, and the host whose member leads the raft (None when none answers as leader)."""
+        via = next(h for h in self.etcd if self.running(h))
+        out = self._etcdctl_all(via, "endpoint", "status")
+        try:
+            entries = json.loads(out)
+        except ValueError as exc:
+            raise AssertionError(f"etcdctl endpoint status gave no JSON: {out!r}") from exc
+        by_address = {a: h for h, a in self.addresses.items()}
+        ids, leader = {}, None
+        for entry in entries:
+            host = by_address[entry["Endpoint"].split("//")[-1].rsplit(":", 1)[0]]
+            status = entry["Status"]
+            ids[host] = f"{status['header']['member_id']:x}"
+            if status["header"]["member_id"] == status["leader"]:
+                leader = host
+        return ids, leader
+
+    def etcd_leader(self) -> str:
+        """The host whose etcd member leads the raft."""
+        leader = self.etcd_members()[1]
+        if leader is None:
+            raise AssertionError("no etcd member reports itself leader")
+        return leader
+
+    def etcd_move_leader(self, to: str):
+        """Hand etcd's raft leadership to the member on host `to` (asked of the current leader)."""
+        ids, leader = self.etcd_members()
+        if leader != to:
+            self.sh(leader, "etcdctl", "--endpoints", self.etcd_endpoint(leader), "move-leader", ids[to])
+
+    # --- HAProxy -----------------------------------------------------------
+    def haproxy_config(self, host: str) -> str:
+        """The rendered HAProxy configuration on a proxy."""
+        return self.sh(host, "cat", self.haproxy_config_file).stdout
+
+    def haproxy_stats(self) -> dict[tuple[str, str], str]:
+        with urllib.request.urlopen(f"http://{self.vip}:{self.stats_port}/;csv", timeout=5) as resp:
+            text = resp.read().decode().lstrip("# ")
+        return {(r["pxname"], r["svname"]): r["status"] for r in csv.DictReader(io.StringIO(text))}
+
+    # --- clients through the VIP ----------------------------------------
+    def connect(self, port: int, timeout: int = 5) -> psycopg.Connection:
+        return psycopg.connect(
+            host=self.vip, port=port, user=self.superuser, password=self.password,
+            dbname="postgres", connect_timeout=timeout, autocommit=True,
+        )
+
+    def query(self, port: int, sql: str, params=None):
+        with self.connect(port) as conn:
+            cur = conn.execute(sql, params)
+            return cur.fetchall() if cur.description else []

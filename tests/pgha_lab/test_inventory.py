@@ -1,0 +1,100 @@
+"""pgha_lab.inventory: the lab code's facts come from the inventory, unset ones from the roles' defaults."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+import yaml
+
+from pgha_lab import ROOT
+from pgha_lab.inventory import Inventory, InventoryError, group_hosts, role_default, variable
+
+LAB = ROOT / "inventory" / "lab"
+
+
+def defaults(role):
+    return yaml.safe_load((ROOT / "roles" / role / "defaults" / "main.yml").read_text())
+
+
+@pytest.fixture(scope="module")
+def lab_inventory():
+    return Inventory.load(LAB)
+
+
+def test_hosts_and_addresses_are_those_of_the_lab_inventory(lab_inventory):
+    groups = yaml.safe_load((LAB / "hosts.yml").read_text())["all"]["children"]
+    assert lab_inventory.postgres == list(groups["postgres"]["hosts"])
+    assert lab_inventory.etcd == list(groups["etcd"]["hosts"])
+    assert lab_inventory.proxies == list(groups["haproxy"]["hosts"])
+    wanted = {h: v["common_address"] for g in groups.values() for h, v in g["hosts"].items() if v}
+    assert lab_inventory.addresses == wanted
+
+
+def test_vip_and_password_come_from_the_group_vars(lab_inventory):
+    group_vars = yaml.safe_load((LAB / "group_vars" / "all.yml").read_text())
+    assert lab_inventory.vip == group_vars["keepalived_vip"]
+    assert lab_inventory.password == group_vars["patroni_superuser_password"]
+    assert group_vars["patroni_superuser_password"] not in repr(lab_inventory)
+
+
+@pytest.mark.parametrize("field, variable_name, role", [
+    ("restapi_port", "patroni_restapi_port", "patroni"),
+    ("postgresql_port", "patroni_postgresql_port", "patroni"),
+    ("scope", "patroni_scope", "patroni"),
+    ("namespace", "patroni_namespace", "patroni"),
+    ("superuser", "patroni_superuser_username", "patroni"),
+    ("write_port", "haproxy_write_port", "haproxy"),
+    ("read_port", "haproxy_read_port", "haproxy"),
+    ("stats_port", "haproxy_stats_port", "haproxy"),
+    ("haproxy_config_file", "haproxy_config_file", "haproxy"),
+    ("etcd_client_port", "etcd_client_port", "etcd"),
+    ("etcd_peer_port", "etcd_peer_port", "etcd"),
+])
+def test_what_the_lab_inventory_leaves_unset_is_the_roles_default(lab_inventory, field, variable_name, role):
+    assert getattr(lab_inventory, field) == defaults(role)[variable_name]
+
+
+def test_an_inventory_override_wins(tmp_path):
+    inv = tmp_path / "inventory"
+    shutil.copytree(LAB, inv)
+    all_vars = yaml.safe_load((inv / "group_vars" / "all.yml").read_text())
+    all_vars.update(haproxy_write_port=6543, patroni_scope="other-cluster")
+    (inv / "group_vars" / "all.yml").write_text(yaml.safe_dump(all_vars))
+    (inv / "group_vars" / "postgres.yml").write_text("patroni_restapi_port: 8010\n")
+    read = Inventory.load(inv)
+    assert read.write_port == 6543
+    assert read.scope == "other-cluster"
+    assert read.restapi_port == 8010  # set for the postgres group only, where Patroni runs
+    assert read.read_port == defaults("haproxy")["haproxy_read_port"]
+
+
+def test_renamed_groups_are_followed(tmp_path):
+    inv = tmp_path / "inventory"
+    shutil.copytree(LAB, inv)
+    hosts = yaml.safe_load((inv / "hosts.yml").read_text())
+    hosts["all"]["children"]["db"] = hosts["all"]["children"].pop("postgres")
+    (inv / "hosts.yml").write_text(yaml.safe_dump(hosts))
+    all_vars = yaml.safe_load((inv / "group_vars" / "all.yml").read_text())
+    (inv / "group_vars" / "all.yml").write_text(yaml.safe_dump(dict(all_vars, common_postgres_group="db")))
+    assert Inventory.load(inv).postgres == list(hosts["all"]["children"]["db"]["hosts"])
+
+
+def test_group_hosts_follows_children_and_skips_groups_without_hosts():
+    listing = {"all": {"children": ["ungrouped", "db"]}, "db": {"children": ["db_a", "db_b"]},
+               "db_a": {"hosts": ["a1", "a2"]}, "db_b": {"hosts": ["a2", "b1"]}}
+    assert group_hosts(listing, "all") == ["a1", "a2", "b1"]
+    with pytest.raises(InventoryError, match="no group 'proxies'"):
+        group_hosts(listing, "proxies")
+
+
+def test_a_plain_reference_is_resolved_and_a_template_refused():
+    hostvars = {"h": {"haproxy_write_port": "{{ haproxy_read_port }}", "haproxy_stats_port": "{{ 7000 + 1 }}"}}
+    assert variable(hostvars, ["h"], "haproxy_write_port") == role_default("haproxy_read_port")
+    with pytest.raises(InventoryError, match="template"):
+        variable(hostvars, ["h"], "haproxy_stats_port")
+
+
+def test_a_variable_no_role_defines_is_named():
+    with pytest.raises(InventoryError, match="haproxy_no_such_thing .*roles/haproxy/defaults/main.yml"):
+        role_default("haproxy_no_such_thing")
