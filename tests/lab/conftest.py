@@ -1,11 +1,6 @@
-import sys
-from pathlib import Path
-
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
-
-from lab import Lab  # noqa: E402
+from pgha_lab.lab import Lab
 
 
 @pytest.fixture(scope="session")

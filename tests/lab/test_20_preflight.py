@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from lab import INVENTORY, ansible_playbook, recap
+from pgha_lab import DEFAULT_INVENTORY as INVENTORY
+from pgha_lab.playbook import ansible_playbook, recap
 
 
 def run_site(tmp_path: Path, extra_vars=None, inventory=INVENTORY, tags=("preflight",)):

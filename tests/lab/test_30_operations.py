@@ -5,7 +5,7 @@ etcd's raft leadership kept off the primary's host."""
 
 import time
 
-from lab import ansible_playbook, recap
+from pgha_lab.playbook import ansible_playbook, recap
 
 
 def changed(result) -> int:
@@ -103,8 +103,7 @@ def test_etcd_leadership_is_moved_off_the_primarys_host(lab):
     since = f"@{int(time.time())}"
     if etcd_leader != primary:
         # Put the raft leadership where it must not stay.
-        lab.sh(etcd_leader, "etcdctl", "--endpoints", f"http://{lab.addresses[etcd_leader]}:2379",
-               "move-leader", ids[primary])
+        lab.etcd_move_leader(primary)
         assert lab.etcd_members()[1] == primary
     moved_to = lab.wait(lambda: (leader := lab.etcd_members()[1]) != primary and leader,
                         "the etcd leadership to leave the primary's host", timeout=60, interval=1)

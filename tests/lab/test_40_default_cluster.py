@@ -11,7 +11,7 @@ import uuid
 
 import pytest
 
-from lab import ansible_playbook, recap
+from pgha_lab.playbook import ansible_playbook, recap
 
 IMAGE = "pgha/debian13-systemd:latest"
 RUN_FLAGS = [
@@ -45,7 +45,7 @@ def clusters(lab, host):
 
 def test_a_default_cluster_holding_data_is_never_dropped(lab, used_host, tmp_path):
     host, inventory = used_host
-    result = ansible_playbook("tests/integration/playbooks/install_patroni_packages.yml", tmp_path, inventory=inventory)
+    result = ansible_playbook("tests/lab/playbooks/install_patroni_packages.yml", tmp_path, inventory=inventory)
     out = result.stdout + result.stderr
     assert result.returncode != 0, out[-3000:]
     assert "pgha will not drop it" in out and "patroni_data_dir" in out, out[-3000:]
@@ -57,9 +57,9 @@ def test_a_default_cluster_holding_data_is_never_dropped(lab, used_host, tmp_pat
 def test_the_untouched_default_cluster_is_dropped(lab, used_host, tmp_path):
     host, inventory = used_host
     lab.sh(host, "runuser", "-u", "postgres", "--", "psql", "-XAtc", "DROP TABLE keepme")
-    result = ansible_playbook("tests/integration/playbooks/install_patroni_packages.yml", tmp_path, inventory=inventory)
+    result = ansible_playbook("tests/lab/playbooks/install_patroni_packages.yml", tmp_path, inventory=inventory)
     assert result.returncode == 0, result.stdout[-3000:]
     assert clusters(lab, host) == []
-    again = ansible_playbook("tests/integration/playbooks/install_patroni_packages.yml", tmp_path, inventory=inventory)
+    again = ansible_playbook("tests/lab/playbooks/install_patroni_packages.yml", tmp_path, inventory=inventory)
     assert again.returncode == 0, again.stdout[-3000:]
     assert recap(again.stdout)[host]["changed"] == 0

@@ -13,11 +13,6 @@ import pytest
 state: dict = {}
 
 
-def data_dir_inode(lab, host):
-    # A re-clone (pg_basebackup) writes a new data directory; pg_rewind keeps it.
-    return lab.sh(host, "stat", "-c", "%i", f"{lab.data_dir(host)}/PG_VERSION").stdout.strip()
-
-
 def test_kill_the_primary_host_promotes_the_sync_standby(lab):
     lab.wait(lab.healthy, "a healthy cluster before the fault", timeout=120)
     members = lab.cluster()["members"]
@@ -26,20 +21,20 @@ def test_kill_the_primary_host_promotes_the_sync_standby(lab):
     token = str(uuid.uuid4())
     lab.query(lab.write_port, "CREATE TABLE IF NOT EXISTS pgha_failover (token text PRIMARY KEY, at timestamptz DEFAULT now())")
     lab.query(lab.write_port, "INSERT INTO pgha_failover (token) VALUES (%s)", (token,))
-    state.update(old=old["name"], timeline=old["timeline"], token=token, inode=data_dir_inode(lab, old["name"]))
+    state.update(old=old["name"], timeline=old["timeline"], token=token, inode=lab.data_dir_inode(old["name"]))
 
     killed_at = time.monotonic()
     lab.docker("kill", old["name"])
 
     new = lab.wait(
-        lambda: (l := lab.leader(exclude=(old["name"],))) and l["name"] != old["name"] and l,
+        lambda: (leader := lab.leader(exclude=(old["name"],))) and leader["name"] != old["name"] and leader,
         "a new leader after the primary's host was killed",
         timeout=120,
     )
     assert new["name"] == sync["name"], "synchronous mode must promote the sync standby"
     # The promotion is complete once the new leader reports its new timeline.
     new = lab.wait(
-        lambda: (l := lab.leader(exclude=(old["name"],))) and l["timeline"] > old["timeline"] and l,
+        lambda: (leader := lab.leader(exclude=(old["name"],))) and leader["timeline"] > old["timeline"] and leader,
         f"{new['name']} to run on a timeline above {old['timeline']}",
         timeout=60,
     )
@@ -72,7 +67,7 @@ def test_the_old_primary_rejoins_as_a_streaming_replica_without_reclone(lab):
         return m and m["role"] in ("replica", "sync_standby") and m["state"] == "streaming" and m
     member = lab.wait(rejoined, f"{old} to stream again", timeout=240, interval=2)
     assert member["timeline"] == state["new_timeline"]
-    assert data_dir_inode(lab, old) == state["inode"], "the data directory was re-created: a re-clone, not a rewind"
+    assert lab.data_dir_inode(old) == state["inode"], "the data directory was re-created: a re-clone, not a rewind"
 
     log = lab.sh(old, "journalctl", "--since", since, "-u", "patroni", "--no-pager", "-o", "cat").stdout
     assert "replica has been created using basebackup" not in log

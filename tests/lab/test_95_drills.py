@@ -1,26 +1,22 @@
-"""Fault drills under client load, through the same code as tools/drill.py, once
-each at the reference profile: the primary's host killed, HAProxy killed on the
-VIP holder, a planned switchover, and a rolling restart (playbooks/restart.yml).
+"""Fault drills under client load, through the drill library (pgha_lab, as `make drill`), once
+each at the reference profile: the primary's host killed, HAProxy killed on the VIP holder,
+a planned switchover, and a rolling restart (playbooks/restart.yml).
 
-Asserted: no acknowledged write lost, never two writable primaries, the cluster
-whole again (3 healthy members, etcd healthy, VIP on the first proxy) without a
-manual step, and each drill's own checks. The timings are printed, not asserted:
-they are measured by `make drill` into results/drills/.
+Asserted: no acknowledged write lost, never two writable primaries, the cluster whole again
+(3 healthy members, etcd healthy, VIP on the first proxy) without a manual step, and each
+drill's own checks. The timings are printed, not asserted: they are measured by `make drill`
+into results/drills/.
 """
-
-import sys
-from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tools"))
-
-import drill  # noqa: E402  pylint: disable=wrong-import-position
+from pgha_lab.report import summary
+from pgha_lab.runner import Runner
 
 
 @pytest.fixture(scope="module")
 def drills(lab, tmp_path_factory):
-    runner = drill.Drills(lab, workdir=tmp_path_factory.mktemp("drills"))
+    runner = Runner(lab, workdir=tmp_path_factory.mktemp("drills"))
     runner.prepare()
     if not runner.profile_applied("reference"):
         pytest.fail("the lab does not run the reference profile (inventory/profiles/reference.yml)")
@@ -28,7 +24,7 @@ def drills(lab, tmp_path_factory):
 
 
 def assert_sound(result):
-    print("\n" + drill.summary(result))
+    print("\n" + summary(result))
     assert result["error"] is None, result["error"]
     assert result["lost_writes"] == 0, f"acknowledged writes lost: {result['lost_seqs']}"
     assert result["two_writable_ticks"] == 0, f"two writable primaries: {result['two_writable']}"
