@@ -134,6 +134,26 @@ class CliClient(object):
             raise CliError(msg, cmd=format_cmd(argv), rc=rc, stdout=out, stderr=err)
         return data, rc, err
 
+    def run_json_rows(self, args, normalise, row_name, key=None):
+        """Run and normalise each object of the JSON list printed: ``[normalise(row), ...]``.
+
+        The list is the output itself, or with ``key`` the list under that key of a JSON object
+        (etcdctl's ``{header, members}``; a missing key means no rows). ``row_name`` ("a member")
+        names one row in the message when ``normalise`` cannot read it. A wrong shape raises
+        :class:`CliError`.
+        """
+        data, rc, err = self.run_json(args)
+        if key is None:
+            rows, shape = data, 'a list of objects'
+        else:
+            rows, shape = (data.get(key, []) if isinstance(data, dict) else None), '{header, %s}' % key
+        if not isinstance(rows, list) or not all(isinstance(row, dict) for row in rows):
+            raise self.bad_output(args, 'expected %s' % shape, json.dumps(data), rc, err)
+        try:
+            return [normalise(row) for row in rows]
+        except (KeyError, TypeError, ValueError) as exc:
+            raise self.bad_output(args, '%s could not be read (%s)' % (row_name, exc), json.dumps(data), rc, err)
+
     def bad_output(self, args, what, out, rc=0, err=''):
         """Build a :class:`CliError` for JSON that does not have the expected shape."""
         argv = self.prefix() + [self.bin_path] + self.base_args() + list(args)

@@ -151,24 +151,10 @@ class EtcdCtl(CliClient):
         return result
 
     def member_list(self):
-        args = ['member', 'list', '-w', 'json']
-        data, rc, err = self.run_json(args)
-        if not isinstance(data, dict) or not isinstance(data.get('members', []), list):
-            raise self.bad_output(args, 'expected {header, members}', json.dumps(data), rc, err)
-        try:
-            return [normalise_member(m) for m in data.get('members', [])]
-        except (KeyError, TypeError, ValueError) as exc:
-            raise self.bad_output(args, 'a member could not be read (%s)' % exc, json.dumps(data), rc, err)
+        return self.run_json_rows(['member', 'list', '-w', 'json'], normalise_member, 'a member', key='members')
 
     def alarm_list(self):
-        args = ['alarm', 'list', '-w', 'json']
-        data, rc, err = self.run_json(args)
-        if not isinstance(data, dict) or not isinstance(data.get('alarms', []), list):
-            raise self.bad_output(args, 'expected {header, alarms}', json.dumps(data), rc, err)
-        try:
-            return [normalise_alarm(a) for a in data.get('alarms', [])]
-        except (KeyError, TypeError, ValueError) as exc:
-            raise self.bad_output(args, 'an alarm could not be read (%s)' % exc, json.dumps(data), rc, err)
+        return self.run_json_rows(['alarm', 'list', '-w', 'json'], normalise_alarm, 'an alarm', key='alarms')
 
 
 def normalise_status(endpoint, status):

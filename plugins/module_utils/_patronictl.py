@@ -115,25 +115,12 @@ class PatroniCtl(CliClient):
 
     def list_members(self):
         """Normalised members of ``patronictl list -f json``."""
-        args = ['list'] + self.cluster_args() + ['-f', 'json']
-        rows, rc, err = self.run_json(args)
-        if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
-            raise self.bad_output(args, 'expected a list of member objects', json.dumps(rows), rc, err)
-        try:
-            return [normalise_member(row) for row in rows]
-        except (KeyError, TypeError, ValueError) as exc:
-            raise self.bad_output(args, 'a member row could not be read (%s)' % exc, json.dumps(rows), rc, err)
+        return self.run_json_rows(['list'] + self.cluster_args() + ['-f', 'json'], normalise_member, 'a member row')
 
     def history(self):
         """Normalised timeline history of ``patronictl history -f json``."""
-        args = ['history'] + self.cluster_args() + ['-f', 'json']
-        rows, rc, err = self.run_json(args)
-        if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
-            raise self.bad_output(args, 'expected a list of history objects', json.dumps(rows), rc, err)
-        try:
-            return [normalise_history(row) for row in rows]
-        except (KeyError, TypeError, ValueError) as exc:
-            raise self.bad_output(args, 'a history row could not be read (%s)' % exc, json.dumps(rows), rc, err)
+        return self.run_json_rows(['history'] + self.cluster_args() + ['-f', 'json'], normalise_history,
+                                  'a history row')
 
     def show_config(self):
         """The dynamic (DCS) configuration as a dict (``patronictl show-config`` prints YAML)."""

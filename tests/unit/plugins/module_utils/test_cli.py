@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from ansible_collections.pgha.cluster.plugins.module_utils import _cli
@@ -100,3 +102,53 @@ def test_finish_wait_fails_with_the_last_command_facts():
     with pytest.raises(SystemExit) as info:
         _cli.finish_wait(FakeModule(), False, dict(changed=False), 'not reached')
     assert info.value.code == ('fail', dict(msg='not reached', changed=False))
+
+
+class ToolModule(FakeModule):
+    """Just enough of AnsibleModule for a CliClient whose one call prints ``stdout``."""
+
+    def __init__(self, stdout):
+        super(ToolModule, self).__init__()
+        self.stdout = stdout
+
+    def get_bin_path(self, name, required=False):
+        return '/usr/bin/' + name
+
+    def run_command(self, argv, **kwargs):
+        assert argv == ['/usr/bin/tool', 'list'] and kwargs['environ_update'] == {'LC_ALL': 'C'}
+        return 0, self.stdout, ''
+
+
+class Tool(_cli.CliClient):
+    binary = 'tool'
+
+
+def read_row(row):
+    return row['a']
+
+
+# stdout, key, rows or the message of the CliError
+ROWS = [
+    ('[{"a": 1}, {"a": 2}]', None, [1, 2]),
+    ('[]', None, []),
+    ('{"header": {}, "members": [{"a": 3}]}', 'members', [3]),
+    ('{"header": {}}', 'members', []),  # etcdctl leaves an empty list out
+    ('{"a": 1}', None, 'expected a list of objects'),
+    ('[1, 2]', None, 'expected a list of objects'),
+    ('[{"a": 1}]', 'members', 'expected {header, members}'),
+    ('{"members": {"a": 1}}', 'members', 'expected {header, members}'),
+    ('{"members": [[1]]}', 'members', 'expected {header, members}'),
+    ('[{"b": 1}]', None, "a row could not be read ('a')"),
+]
+
+
+@pytest.mark.parametrize('stdout, key, expected', ROWS)
+def test_run_json_rows(stdout, key, expected):
+    client = Tool(ToolModule(stdout))
+    if isinstance(expected, list):
+        assert client.run_json_rows(['list'], read_row, 'a row', key=key) == expected
+        return
+    with pytest.raises(_cli.CliError) as info:
+        client.run_json_rows(['list'], read_row, 'a row', key=key)
+    assert info.value.msg == 'tool list printed JSON of an unexpected shape: %s.' % expected
+    assert (info.value.cmd, info.value.rc, info.value.stdout) == ('/usr/bin/tool list', 0, json.dumps(json.loads(stdout)))
