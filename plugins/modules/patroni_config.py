@@ -20,7 +20,7 @@ description:
   - Reports the members that Patroni flags as needing a restart.
   - When O(settings) names C(ttl), C(loop_wait) or C(retry_timeout), the configuration it would
     produce (the current one merged with O(settings); a key left out takes Patroni's default) must be
-    one Patroni keeps as given: C(ttl) at least 20, C(loop_wait) at least 1, C(retry_timeout) at least 3,
+    one Patroni keeps as given, with C(ttl) at least 20, C(loop_wait) at least 1, C(retry_timeout) at least 3,
     all whole seconds, and C(loop_wait + 2 * retry_timeout <= ttl). Otherwise Patroni would store the
     values and silently run with others, so the module fails before changing anything, also in check mode.
 author:
