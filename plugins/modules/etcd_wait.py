@@ -97,7 +97,12 @@ elapsed:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.pgha.cluster.plugins.module_utils._cli import check_poll_options, finish_wait, poll, poll_argument_spec
+from ansible_collections.pgha.cluster.plugins.module_utils._cli import (
+    check_poll_options,
+    finish_wait,
+    poll,
+    poll_argument_spec,
+)
 from ansible_collections.pgha.cluster.plugins.module_utils._etcdctl import (
     ETCD_REQUIRED_TOGETHER,
     EtcdCtl,
@@ -142,6 +147,7 @@ def main():
                 'The etcd cluster was not healthy within %s seconds (option timeout): %s '
                 'See endpoint_table for each endpoint as last seen.' % (params['timeout'], ' '.join(problems)),
                 errors[-1] if errors else None)
+
 
 if __name__ == '__main__':
     main()

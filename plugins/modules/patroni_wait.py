@@ -140,7 +140,11 @@ elapsed:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.pgha.cluster.plugins.module_utils._cli import check_poll_options, finish_wait, poll_argument_spec
+from ansible_collections.pgha.cluster.plugins.module_utils._cli import (
+    check_poll_options,
+    finish_wait,
+    poll_argument_spec,
+)
 from ansible_collections.pgha.cluster.plugins.module_utils._patronictl import (
     LEADER_ROLES,
     SYNC_ROLES,
@@ -221,6 +225,7 @@ def main():
                 'The Patroni cluster did not reach the wanted state within %s seconds (option timeout): %s. '
                 'See member_table for the members as last seen.' % (params['timeout'], '; '.join(waited['unmet'])),
                 waited['error'])
+
 
 if __name__ == '__main__':
     main()
