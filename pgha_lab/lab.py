@@ -17,6 +17,7 @@ import psycopg
 import yaml
 
 from pgha_lab.inventory import Inventory
+from pgha_lab.playbook import ansible_playbook, start_playbook
 
 
 class Lab(Inventory):
@@ -71,6 +72,14 @@ class Lab(Inventory):
             and self.holds_vip(self.proxies[0])
             and not any(self.holds_vip(h) for h in self.proxies[1:])
         )
+
+    def playbook(self, playbook: str, workdir, extra_vars=None) -> subprocess.CompletedProcess:
+        """Run one of the project's playbooks against this inventory."""
+        return ansible_playbook(playbook, workdir, extra_vars, inventory=self.path)
+
+    def start_playbook(self, playbook: str, workdir, extra_vars=None):
+        """start_playbook (pgha_lab.playbook) against this inventory."""
+        return start_playbook(playbook, workdir, extra_vars, inventory=self.path)
 
     # --- Patroni ---------------------------------------------------------
     def _patroni_get(self, host: str, path: str):

@@ -51,9 +51,9 @@ def ansible_playbook(playbook: str, tmp_path: Path, extra_vars=None, inventory=N
     return subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900, check=False)
 
 
-def start_playbook(playbook: str, tmp_path: Path, extra_vars=None):
+def start_playbook(playbook: str, tmp_path: Path, extra_vars=None, inventory=None):
     """Start a playbook in the background: the process, its output lines as they come, and their reader thread."""
-    argv, env = playbook_command(playbook, tmp_path, extra_vars)
+    argv, env = playbook_command(playbook, tmp_path, extra_vars, inventory)
     proc = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     lines: list[str] = []
     reader = threading.Thread(target=lambda: lines.extend(iter(proc.stdout.readline, "")), daemon=True)

@@ -13,7 +13,6 @@ from ansible_collections.pgha.cluster.plugins.module_utils._dcs_timing import dc
 
 from pgha_lab import ROOT, log
 from pgha_lab.lab import Lab
-from pgha_lab.playbook import ansible_playbook
 
 PROFILES_DIR = ROOT / "inventory" / "profiles"
 
@@ -97,13 +96,13 @@ def apply(lab: Lab, name: str, workdir: Path) -> None:
     check(name)
     log(f"profile {name}: playbooks/config.yml -e @inventory/profiles/{name}.yml")
     before_wait = lab.dcs_config()["loop_wait"]
-    result = ansible_playbook("playbooks/config.yml", workdir, values)
+    result = lab.playbook("playbooks/config.yml", workdir, values)
     if result.returncode != 0:
         raise ProfileError(f"config.yml failed for profile {name}:\n{result.stdout[-3000:]}")
     wanted = values["patroni_dcs_settings"]
     lab.wait(lambda: contains(lab.dcs_config(), wanted), f"the DCS to hold {wanted}", timeout=60)
     log(f"profile {name}: site.yml -e @inventory/profiles/{name}.yml (HAProxy checks)")
-    result = ansible_playbook("site.yml", workdir, values)
+    result = lab.playbook("site.yml", workdir, values)
     if result.returncode != 0:
         raise ProfileError(f"site.yml failed for profile {name}:\n{result.stdout[-3000:]}")
     differences = {p: haproxy_differences(haproxy_wanted(lab, values), lab.haproxy_config(p)) for p in lab.proxies}

@@ -6,7 +6,6 @@ import time
 
 from pgha_lab import log
 from pgha_lab.context import Context
-from pgha_lab.playbook import start_playbook
 from pgha_lab.registry import drill
 
 
@@ -39,7 +38,7 @@ def etcd_member_down_switchover(c: Context):
     old, sync = lab.leader_and_sync()
     target = old["name"]  # the etcd member beside the Patroni leader that must hand its lock over
     c.fault(f"switchover {old['name']} -> {sync['name']} (playbooks/switchover.yml) with etcd stopped on {target} once it runs")
-    proc, lines, reader = start_playbook("playbooks/switchover.yml", c.workdir, {"candidate": sync["name"]})
+    proc, lines, reader = lab.start_playbook("playbooks/switchover.yml", c.workdir, {"candidate": sync["name"]})
     lab.wait(lambda: any("TASK [Switch over" in ln for ln in lines) or proc.poll() is not None,
              "the playbook to reach its switchover task", timeout=180, interval=0.1)
     lab.sh(target, "systemctl", "stop", "etcd")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pgha_lab.context import Context
-from pgha_lab.playbook import ansible_playbook
 from pgha_lab.registry import drill
 
 
@@ -20,7 +19,7 @@ def switchover(c: Context):
     lab = c.lab
     old, sync = lab.leader_and_sync()
     c.fault(f"playbooks/switchover.yml -e candidate={sync['name']}")
-    result = ansible_playbook("playbooks/switchover.yml", c.workdir, {"candidate": sync["name"]})
+    result = lab.playbook("playbooks/switchover.yml", c.workdir, {"candidate": sync["name"]})
     c.check("switchover playbook succeeded", result.returncode == 0)
     new = lab.leader()
     c.check("sync standby leads", new is not None and new["name"] == sync["name"])
@@ -37,7 +36,7 @@ def switchover_async_refused(c: Context):
     old = next(m for m in members.values() if m["role"] == "leader")
     replica = next(n for n, m in members.items() if m["role"] == "replica")
     c.fault(f"playbooks/switchover.yml -e candidate={replica} (the asynchronous replica)")
-    result = ansible_playbook("playbooks/switchover.yml", c.workdir, {"candidate": replica})
+    result = lab.playbook("playbooks/switchover.yml", c.workdir, {"candidate": replica})
     after = lab.leader()
     c.check("refused (playbook failed)", result.returncode != 0)
     c.check("refusal names the candidate", replica in result.stdout)
@@ -55,7 +54,7 @@ def rolling_restart(c: Context):
     old, sync = lab.leader_and_sync()
     started = {h: lab.patroni(h)["postmaster_start_time"] for h in lab.postgres}
     c.fault("playbooks/restart.yml (rolling restart)")
-    result = ansible_playbook("playbooks/restart.yml", c.workdir)
+    result = lab.playbook("playbooks/restart.yml", c.workdir)
     c.check("restart playbook succeeded", result.returncode == 0)
     new = lab.leader()
     # The playbook hands over to whichever member is the sync standby at that moment:
