@@ -13,8 +13,8 @@ author: pgha maintainers (@pgha)
 description:
   - The roles of pgha.cluster read each other's values only through facts that the owning role publishes
     in its preflight (C(common_node_address), C(patroni_postgresql_port), C(etcd_client_port), ...).
-  - Given hosts and fact names, returns one C(host: name) entry per fact a host does not have yet, so a
-    role can refuse to run, naming what is missing, before it renders anything from those facts.
+  - 'Given hosts and fact names, returns one C(host: name) entry per fact a host does not have yet, so a
+    role can refuse to run, naming what is missing, before it renders anything from those facts.'
 options:
   _input:
     description: The hosts whose facts are read (inventory names).
@@ -43,7 +43,7 @@ EXAMPLES = r'''
 
 RETURN = r'''
 _value:
-  description: C(host: name) for every fact a host lacks, in the order given; empty when all are there.
+  description: 'C(host: name) for every fact a host lacks, in the order given; empty when all are there.'
   type: list
   elements: str
 '''
