@@ -15,40 +15,28 @@ templates. The result is one JSON file, read by the `rendered` fixture.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-import yaml
 
 sys.path.insert(0, str(Path(__file__).parent))
 
 from render_platforms import (  # noqa: E402
-    DB_HOSTS,
+    MOVED,
+    MOVED_PORTS,
     OVERRIDE_HOST,
     OVERRIDES,
-    PROXY_HOSTS,
-    SOURCES,
+    PORT_CLUSTERS,
     SUPPORTED,
     UNSUPPORTED,
     VIP,
     facts,
-    host_name,
 )
+from render_run import ansible_playbook, cluster, output, prepare  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
-
-FILL_FACT_CACHE = """
-import json, sys
-from ansible import constants as C
-from ansible.plugins.loader import cache_loader
-cache = cache_loader.get(C.CACHE_PLUGIN)
-for host, facts in json.loads(open(sys.argv[1]).read()).items():
-    cache.set(host, facts)
-"""
+ROOT = HERE.parents[1]
 
 
 def _inventory() -> tuple[dict, dict]:
@@ -56,36 +44,17 @@ def _inventory() -> tuple[dict, dict]:
     cache: dict[str, dict] = {}
     supported: dict = {"children": {}}
     for p in SUPPORTED.values():
-        etcd, postgres, haproxy = f"{p.key}_etcd", f"{p.key}_postgres", f"{p.key}_haproxy"
-        db = {}
-        for short, address in DB_HOSTS.items():
-            name = host_name(p, short)
-            source, version = SOURCES[short]
-            db[name] = {
-                "common_address": address,
-                "patroni_postgresql_source": source,
-                "patroni_postgresql_version": int(version or p.distro_postgresql),
-            }
-            cache[name] = facts(p, name, address)
-        proxies = {}
-        for short, address in PROXY_HOSTS.items():
-            name = host_name(p, short)
-            proxies[name] = {"common_address": address}
-            cache[name] = facts(p, name, address)
-        supported["children"][p.key] = {
-            "vars": {"common_etcd_group": etcd, "common_postgres_group": postgres, "common_haproxy_group": haproxy},
-            "children": {
-                etcd: {"hosts": {n: None for n in db}},
-                postgres: {"hosts": db},
-                haproxy: {"hosts": proxies},
-            },
-        }
+        supported["children"][p.key] = cluster(p.key, p, cache)
+    for c in PORT_CLUSTERS.values():
+        moved = {"group_vars": MOVED_PORTS} if c.owner_group_only else {"cluster_vars": MOVED}
+        supported["children"][c.key] = cluster(c.key, c.platform, cache, **moved)
     debian13 = SUPPORTED["debian13"]
     cache[OVERRIDE_HOST] = facts(debian13, OVERRIDE_HOST, "10.0.1.14")
     supported["children"]["custom"] = {
-        "vars": {"common_etcd_group": "debian13_etcd", "common_postgres_group": "custom_postgres",
+        "vars": {"common_etcd_group": "custom_etcd", "common_postgres_group": "custom_postgres",
                  "common_haproxy_group": "custom_haproxy"},
         "children": {
+            "custom_etcd": {"hosts": {OVERRIDE_HOST: None}},
             "custom_postgres": {"hosts": {OVERRIDE_HOST: {"common_address": "10.0.1.14", **OVERRIDES}}},
             "custom_haproxy": {"hosts": {}},
         },
@@ -118,46 +87,14 @@ def _inventory() -> tuple[dict, dict]:
 def rendered(tmp_path_factory) -> dict:
     """{'render': {host: {...}}, 'preflight': {host: {...}}} from one ansible-playbook run."""
     work = tmp_path_factory.mktemp("render")
-    inventory, cache = _inventory()
-    (work / "hosts.yml").write_text(yaml.safe_dump(inventory, sort_keys=False))
-    (work / "facts.json").write_text(json.dumps(cache))
-    link = work / "collections" / "ansible_collections" / "pgha" / "cluster"
-    link.parent.mkdir(parents=True)
-    link.symlink_to(ROOT)
-    (work / "ansible.cfg").write_text(
-        "[defaults]\n"
-        f"collections_path = {work / 'collections'}\n"
-        "gathering = explicit\n"
-        "fact_caching = jsonfile\n"
-        f"fact_caching_connection = {work / 'facts'}\n"
-        "fact_caching_prefix = facts_\n"
-        "fact_caching_timeout = 0\n"
-        "forks = 10\n"
-        "host_key_checking = False\n"
-        "retry_files_enabled = False\n"
-        "stdout_callback = ansible.builtin.default\n"
-        "callback_result_format = yaml\n"
-        "interpreter_python = auto_silent\n"
-    )
+    env = prepare(work, *_inventory())
     out = work / "rendered.json"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ANSIBLE_")}
-    env.update(ANSIBLE_CONFIG=str(work / "ansible.cfg"), ANSIBLE_LOCAL_TEMP=str(work / "tmp"),
-               ANSIBLE_HOME=str(work / "home"), ANSIBLE_NOCOLOR="1")
-    # Fill the fact cache through Ansible's own cache plugin (its on-disk format is internal).
-    subprocess.run([sys.executable, "-c", FILL_FACT_CACHE, str(work / "facts.json")], env=env, check=True, timeout=120)
-    argv = [
-        str(Path(sys.executable).parent / "ansible-playbook"),
-        "-i", str(work / "hosts.yml"),
-        "--check", "--tags", "pgha_render",
-        "-e", f"pgha_render_out={out}",
-        "-e", f"pgha_render_roles={ROOT / 'roles'}",
-        str(HERE / "render.yml"),
-    ]
-    proc = subprocess.run(argv, env=env, cwd=work, capture_output=True, text=True, timeout=600, check=False)
-    (work / "ansible-playbook.log").write_text(proc.stdout + proc.stderr)
-    if proc.returncode != 0 or not out.exists():
-        pytest.fail(f"render.yml failed (rc={proc.returncode}), see {work / 'ansible-playbook.log'}:\n"
-                    + (proc.stdout + proc.stderr)[-6000:])
+    proc = ansible_playbook(
+        work, env, "--check", "--tags", "pgha_render",
+        "-e", f"pgha_render_out={out}", "-e", f"pgha_render_roles={ROOT / 'roles'}", str(HERE / "render.yml"))
+    rc = proc.wait(timeout=900)
+    if rc != 0 or not out.exists():
+        pytest.fail(f"render.yml failed (rc={rc}), see {work / 'ansible-playbook.log'}:\n" + output(work)[-6000:])
     return json.loads(out.read_text())
 
 

@@ -58,7 +58,8 @@ SUBNET = "10.0.1.0/24"
 VIP = "10.0.1.10"
 DB_HOSTS = {"pg1": "10.0.1.11", "pg2": "10.0.1.12", "pg3": "10.0.1.13"}
 PROXY_HOSTS = {"ha1": "10.0.1.21", "ha2": "10.0.1.22"}
-# A host outside the clusters that sets every "empty: the OS family's" override.
+# A host outside the clusters (its own one-member etcd and Patroni groups) that sets
+# every "empty: the OS family's" override.
 OVERRIDE_HOST = "debian13-custom"
 OVERRIDES = {
     "patroni_packages": ["custom-postgresql", "custom-patroni"],
@@ -66,15 +67,44 @@ OVERRIDES = {
     "patroni_data_dir": "/srv/pg/data",
     "patroni_config_file": "/etc/patroni/custom.yml",
     "etcd_packages": ["custom-etcd"],
+    "etcd_config_file": "/etc/etcd/custom.env",
     "patroni_postgresql_parameters_extra": {"max_connections": 300},
+}
+
+
+@dataclass(frozen=True)
+class PortCluster:
+    """A cluster of the reference's five hosts whose inventory moves ports off their defaults."""
+    key: str
+    platform: Platform
+    # False: the moved ports are set for every host of the cluster; True: each only in the
+    # vars of its owner's group (patroni_postgresql_port on the database nodes alone), so
+    # the other roles can only learn it from the facts the owner publishes.
+    owner_group_only: bool
+
+
+# The ports moved, by the group of the role that owns them.
+MOVED_PORTS = {
+    "etcd": {"etcd_client_port": 2479},
+    "postgres": {"patroni_postgresql_port": 6432, "patroni_restapi_port": 8018},
+    "haproxy": {"haproxy_write_port": 6000},
+}
+MOVED = {name: port for ports in MOVED_PORTS.values() for name, port in ports.items()}
+PORT_CLUSTERS = {
+    c.key: c
+    for c in (
+        PortCluster("ports", SUPPORTED["debian13"], owner_group_only=False),
+        PortCluster("groupports", SUPPORTED["rocky10"], owner_group_only=True),
+    )
 }
 
 # What each database host installs (patroni_postgresql_source, patroni_postgresql_version).
 SOURCES = {"pg1": ("pgdg", "18"), "pg2": ("pgdg", "17"), "pg3": ("distro", None)}
 
 
-def host_name(platform: Platform, short: str) -> str:
-    return f"{platform.key}-{short}"
+def host_name(cluster: Platform | PortCluster | str, short: str) -> str:
+    """A host's inventory name: its cluster's key (a platform's, for the supported platforms) and its short name."""
+    return f"{cluster if isinstance(cluster, str) else cluster.key}-{short}"
 
 
 def facts(platform: Platform, hostname: str, address: str) -> dict:
@@ -87,6 +117,8 @@ def facts(platform: Platform, hostname: str, address: str) -> dict:
         else {"status": "disabled"}
     )
     return {
+        # What `setup` records with the facts: site.yml's fact gathering (gathering = smart) skips the host.
+        "_ansible_facts_gathered": True,
         "ansible_hostname": hostname,
         "ansible_nodename": hostname,
         "ansible_fqdn": hostname,

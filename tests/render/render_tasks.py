@@ -3,7 +3,8 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 
 """Read the roles' task files and evaluate their arguments and `when` conditions with
-Ansible's own templating, against a host's facts and the variables render.yml resolved."""
+Ansible's own templating, against a host's facts and the variables render.yml resolved
+(handed to the templar whole: the tests read no role's internal variable by name)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ from pathlib import Path
 import yaml
 from ansible.parsing.dataloader import DataLoader
 from ansible.template import Templar, trust_as_template
+
+from render_platforms import Platform, facts
 
 ROOT = Path(__file__).resolve().parents[2]
 ROLES = ROOT / "roles"
@@ -65,10 +68,20 @@ def find(tasks: list[Task], action: str, **args) -> list[Task]:
         isinstance(t.args, dict) and t.args.get(k) == v for k, v in args.items())]
 
 
-def variables(facts: dict, resolved: dict, **extra) -> dict:
-    """A host's variables: its facts (as ansible_facts) plus what render.yml resolved."""
-    deprefixed = {k[len("ansible_"):]: v for k, v in facts.items() if k.startswith("ansible_")}
-    return {"ansible_facts": deprefixed, "ansible_check_mode": False, **resolved, **extra}
+def variables(render: dict, platform: Platform, name: str, **extra) -> dict:
+    """Host `name`'s variables as its tasks see them: the facts of its platform (as ansible_facts),
+    its groups, and its roles' variables as render.yml resolved them (an opaque mapping that only
+    the templar reads), then `extra`."""
+    host = render[name]
+    reported = facts(platform, name, host["public"]["common_node_address"])
+    deprefixed = {k[len("ansible_"):]: v for k, v in reported.items() if k.startswith("ansible_")}
+    return {"ansible_facts": deprefixed, "ansible_check_mode": False, "inventory_hostname": name,
+            "group_names": host["facts"]["group_names"], **host["task_vars"], **extra}
+
+
+def registered(task_list: list[Task], changed: bool) -> dict:
+    """What each task of the list that registers a result would register, all changed or all unchanged."""
+    return {t.raw["register"]: {"changed": changed} for t in task_list if "register" in t.raw}
 
 
 def _trust(value):

@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 import render_tasks as tasks
-from render_platforms import DB_HOSTS, SOURCES, SUPPORTED, facts, host_name
+from render_platforms import DB_HOSTS, SOURCES, SUPPORTED, host_name
 from render_reference import (
     PGDG_APT_KEY,
     PGDG_APT_SUITE,
@@ -27,13 +27,13 @@ EL = [(p, s) for p in SUPPORTED if SUPPORTED[p].os_family == "RedHat" for s in D
 
 def _vars(render, platform, short):
     p = SUPPORTED[platform]
-    name = host_name(p, short)
-    # __patroni_pgdg_repo: what the repository task registers.
-    return tasks.variables(facts(p, name, DB_HOSTS[short]), render[name]["vars"], __patroni_pgdg_repo={"changed": True})
+    return tasks.variables(render, p, host_name(p, short))
 
 
 def _running(task_list, variables):
-    """The tasks that would run, in order, with their arguments rendered."""
+    """The tasks that would run on a first deployment (every registered result changed), in
+    order, with their arguments rendered."""
+    variables = variables | tasks.registered(task_list, changed=True)
     return [(t, tasks.render(t.args, variables)) for t in task_list if tasks.holds(t, variables)]
 
 
@@ -83,7 +83,8 @@ def test_dnf_repositories(render, platform, short):
     def names(args):
         return args["name"] if isinstance(args["name"], list) else [args["name"]]
 
-    packages = index("ansible.builtin.dnf", lambda a: a["name"] == variables["__patroni_packages_resolved"])
+    published = render[host_name(SUPPORTED[platform], short)]["public"]
+    packages = index("ansible.builtin.dnf", lambda a: a["name"] == published["patroni_packages"])
     epel = index("ansible.builtin.dnf", lambda a: a["name"] == "epel-release")
     repo_rpm = index("ansible.builtin.dnf", lambda a: a["name"] == PGDG_YUM_REPO_RPM)
     key = index("ansible.builtin.rpm_key", lambda a: a["key"] == PGDG_YUM_KEY and a.get("state", "present") == "present")

@@ -11,15 +11,14 @@ from __future__ import annotations
 import pytest
 
 import render_tasks as tasks
-from render_platforms import PROXY_HOSTS, SUPPORTED, facts, host_name
+from render_platforms import PROXY_HOSTS, SUPPORTED, host_name
 
 PROXIES = [(p, s) for p in SUPPORTED for s in PROXY_HOSTS]
 
 
 def _vars(render, platform, short, **extra):
     p = SUPPORTED[platform]
-    name = host_name(p, short)
-    return tasks.variables(facts(p, name, PROXY_HOSTS[short]), render[name]["vars"], **extra)
+    return tasks.variables(render, p, host_name(p, short), **extra)
 
 
 def _index(task_list, task):
@@ -47,8 +46,9 @@ def test_keepalived_restorecon(render, platform, short):
     assert len(restorecon) == 1
     task = restorecon[0]
     assert any("selinux" in str(c) for c in task.when), "the step must be conditioned on SELinux"
-    changed = _vars(render, platform, short, __keepalived_config={"changed": True})
-    unchanged = _vars(render, platform, short, __keepalived_config={"changed": False})
+    # A first write (every registered result changed), and a run that left the file alone.
+    changed = _vars(render, platform, short, **tasks.registered(role, changed=True))
+    unchanged = _vars(render, platform, short, **tasks.registered(role, changed=False))
     assert tasks.render(task.args["argv"], changed) == ["restorecon", "-v", "/etc/keepalived/keepalived.conf"]
     on_rhel = SUPPORTED[platform].os_family == "RedHat"
     assert tasks.holds(task, changed) is on_rhel

@@ -1,0 +1,112 @@
+# Copyright: pgha maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""Offline ansible-playbook runs against faked hosts: the inventory of a faked cluster,
+a work directory (config, fact cache, the collection linked from this checkout) and the
+run itself. Every host connects locally and its facts come from the fact cache."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+from render_platforms import DB_HOSTS, PROXY_HOSTS, SOURCES, Platform, facts, host_name
+
+ROOT = Path(__file__).resolve().parents[2]
+ROLE_GROUPS = ("etcd", "postgres", "haproxy")
+
+FILL_FACT_CACHE = """
+import json, sys
+from ansible import constants as C
+from ansible.plugins.loader import cache_loader
+cache = cache_loader.get(C.CACHE_PLUGIN)
+for host, facts in json.loads(open(sys.argv[1]).read()).items():
+    cache.set(host, facts)
+"""
+
+
+def cluster(
+    key: str,
+    platform: Platform,
+    cache: dict,
+    *,
+    groups: dict[str, str] | None = None,
+    cluster_vars: dict | None = None,
+    group_vars: dict[str, dict] | None = None,
+    host_vars: dict[str, dict] | None = None,
+) -> dict:
+    """The reference's five hosts as one inventory group (etcd and PostgreSQL on pg1-3, the
+    proxies on ha1-2), their facts added to `cache`.
+
+    groups: the inventory group of each role group ('etcd', 'postgres', 'haproxy'), by default
+    `<key>_<role group>`, named to the roles through common_*_group; cluster_vars: vars of the
+    whole cluster; group_vars: vars of one role group; host_vars: extra vars per short host name."""
+    groups = groups or {g: f"{key}_{g}" for g in ROLE_GROUPS}
+    group_vars = group_vars or {}
+    host_vars = host_vars or {}
+    db, proxies = {}, {}
+    for short, address in DB_HOSTS.items():
+        source, version = SOURCES[short]
+        db[host_name(key, short)] = {
+            "common_address": address,
+            "patroni_postgresql_source": source,
+            "patroni_postgresql_version": int(version or platform.distro_postgresql),
+            **host_vars.get(short, {}),
+        }
+    for short, address in PROXY_HOSTS.items():
+        proxies[host_name(key, short)] = {"common_address": address, **host_vars.get(short, {})}
+    for name, hostvars in (db | proxies).items():
+        cache[name] = facts(platform, name, hostvars["common_address"])
+    members = {"etcd": {n: None for n in db}, "postgres": db, "haproxy": proxies}
+    return {
+        "vars": {f"common_{g}_group": groups[g] for g in ROLE_GROUPS} | (cluster_vars or {}),
+        "children": {groups[g]: {"hosts": members[g], "vars": group_vars.get(g, {})} for g in ROLE_GROUPS},
+    }
+
+
+def prepare(work: Path, inventory: dict, cache: dict) -> dict[str, str]:
+    """Write the inventory, the Ansible config and the fact cache into `work`; the environment to run in."""
+    (work / "hosts.yml").write_text(yaml.safe_dump(inventory, sort_keys=False))
+    (work / "facts.json").write_text(json.dumps(cache))
+    link = work / "collections" / "ansible_collections" / "pgha" / "cluster"
+    link.parent.mkdir(parents=True)
+    link.symlink_to(ROOT)
+    (work / "ansible.cfg").write_text(
+        "[defaults]\n"
+        f"collections_path = {work / 'collections'}\n"
+        "gathering = smart\n"
+        "fact_caching = jsonfile\n"
+        f"fact_caching_connection = {work / 'facts'}\n"
+        "fact_caching_prefix = facts_\n"
+        "fact_caching_timeout = 0\n"
+        "forks = 10\n"
+        "host_key_checking = False\n"
+        "retry_files_enabled = False\n"
+        "stdout_callback = ansible.builtin.default\n"
+        "callback_result_format = yaml\n"
+        "interpreter_python = auto_silent\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ANSIBLE_")}
+    env.update(ANSIBLE_CONFIG=str(work / "ansible.cfg"), ANSIBLE_LOCAL_TEMP=str(work / "tmp"),
+               ANSIBLE_HOME=str(work / "home"), ANSIBLE_NOCOLOR="1")
+    # Fill the fact cache through Ansible's own cache plugin (its on-disk format is internal).
+    subprocess.run([sys.executable, "-c", FILL_FACT_CACHE, str(work / "facts.json")], env=env, check=True, timeout=120)
+    return env
+
+
+def ansible_playbook(work: Path, env: dict[str, str], *args: str) -> subprocess.Popen:
+    """Start ansible-playbook on the work directory's inventory, its output going to
+    ansible-playbook.log (stdout) and ansible-playbook.err (stderr) there."""
+    argv = [str(Path(sys.executable).parent / "ansible-playbook"), "-i", str(work / "hosts.yml"), *args]
+    with open(work / "ansible-playbook.log", "w") as out, open(work / "ansible-playbook.err", "w") as err:
+        return subprocess.Popen(argv, env=env, cwd=work, stdout=out, stderr=err, text=True)
+
+
+def output(work: Path) -> str:
+    return (work / "ansible-playbook.log").read_text() + (work / "ansible-playbook.err").read_text()
