@@ -61,7 +61,9 @@ def test_switchover_to_the_async_replica_is_refused_and_changes_nothing(lab, tmp
 
 def test_dcs_change_is_applied_once_then_idempotent(lab, tmp_path):
     original = lab.dcs_config()["loop_wait"]
-    wanted = original + 1
+    # One second shorter keeps loop_wait + 2 * retry_timeout <= ttl (the reference's 10 + 2 * 10 = 30
+    # leaves no room above), which patroni_config enforces.
+    wanted = original - 1 if original > 1 else original + 1
     settings = {"patroni_dcs_settings": {"loop_wait": wanted}}
     try:
         dry = ansible_playbook("playbooks/config.yml", tmp_path, settings, check=True)
