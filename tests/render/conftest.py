@@ -30,10 +30,9 @@ from render_platforms import (  # noqa: E402
     PORT_CLUSTERS,
     SUPPORTED,
     UNSUPPORTED,
-    VIP,
     facts,
 )
-from render_run import ansible_playbook, cluster, output, prepare  # noqa: E402
+from render_run import ansible_playbook, cluster, inventory, output, prepare  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
@@ -64,23 +63,7 @@ def _inventory() -> tuple[dict, dict]:
         name = f"{p.key}-pg1"
         unsupported["hosts"][name] = {"common_address": "10.0.1.11"}
         cache[name] = facts(p, name, "10.0.1.11")
-    inventory = {
-        "all": {
-            "vars": {
-                "ansible_connection": "local",
-                "ansible_python_interpreter": sys.executable,
-                "keepalived_vip": VIP,
-                "keepalived_vip_prefix": 24,
-                "keepalived_auth_pass": "test-vrrp",
-                "patroni_superuser_password": "test-superuser-secret",
-                "patroni_replication_password": "test-replicator-secret",
-                "patroni_rewind_password": "test-rewind-secret",
-            },
-            "hosts": {"localhost": {}},
-            "children": {"supported": supported, "unsupported": unsupported},
-        }
-    }
-    return inventory, cache
+    return inventory({"supported": supported, "unsupported": unsupported}), cache
 
 
 @pytest.fixture(scope="session")

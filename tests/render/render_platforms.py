@@ -10,7 +10,9 @@ comes from, so one run covers each package source and version:
 
     pg1: pgdg, PostgreSQL 18    pg2: pgdg, PostgreSQL 17    pg3: distro, the release's own
 
-Unsupported platforms get one host each and only run the common preflight.
+Two more clusters of those five hosts (PORT_CLUSTERS) move ports off their defaults, and one
+more host (OVERRIDE_HOST) sets every override. Unsupported platforms get one host each and
+only run the common preflight.
 """
 
 from __future__ import annotations

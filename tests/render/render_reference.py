@@ -80,3 +80,6 @@ PGDG_YUM_KEY = "/etc/pki/rpm-gpg/PGDG-RPM-GPG-KEY-RHEL"
 PGDG_YUM_EXTRAS = "pgdg-rhel10-extras"
 
 SUPPORTED_PLATFORM_NAMES = ["Debian 13", "Ubuntu 24.04", "Ubuntu 26.04", "Rocky 10", "AlmaLinux 10"]
+
+# Ports: the TCP ports each side's firewall opens.
+PORTS = {"postgres": [5432, 8008, 2379, 2380], "haproxy": [5000, 5001, 7000]}

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import yaml
 
-from render_platforms import DB_HOSTS, PROXY_HOSTS, SOURCES, Platform, facts, host_name
+from render_platforms import DB_HOSTS, PROXY_HOSTS, SOURCES, VIP, Platform, facts, host_name
 
 ROOT = Path(__file__).resolve().parents[2]
 ROLE_GROUPS = ("etcd", "postgres", "haproxy")
@@ -29,6 +29,26 @@ cache = cache_loader.get(C.CACHE_PLUGIN)
 for host, facts in json.loads(open(sys.argv[1]).read()).items():
     cache.set(host, facts)
 """
+
+
+def inventory(children: dict) -> dict:
+    """An inventory of local hosts with the settings every cluster needs (VIP, passwords)."""
+    return {
+        "all": {
+            "vars": {
+                "ansible_connection": "local",
+                "ansible_python_interpreter": sys.executable,
+                "keepalived_vip": VIP,
+                "keepalived_vip_prefix": 24,
+                "keepalived_auth_pass": "test-vrrp",
+                "patroni_superuser_password": "test-superuser-secret",
+                "patroni_replication_password": "test-replicator-secret",
+                "patroni_rewind_password": "test-rewind-secret",
+            },
+            "hosts": {"localhost": {}},
+            "children": children,
+        }
+    }
 
 
 def cluster(

@@ -8,8 +8,8 @@ platform and package source (only name and the two connect_address values differ
 from __future__ import annotations
 
 import pytest
-import yaml
 
+from render_files import patroni_config
 from render_platforms import DB_HOSTS, SUPPORTED, host_name
 from render_reference import POSTGRES
 
@@ -17,10 +17,7 @@ DB = [(p, s) for p in SUPPORTED for s in DB_HOSTS]
 
 
 def _config(render, platform, short) -> dict:
-    text = render[host_name(SUPPORTED[platform], short)]["files"]["patroni"]
-    config = yaml.safe_load(text)
-    assert isinstance(config, dict), text
-    return config
+    return patroni_config(render[host_name(SUPPORTED[platform], short)]["files"]["patroni"])
 
 
 @pytest.mark.parametrize(("platform", "short"), DB, ids=[f"{p}-{s}" for p, s in DB])

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import pytest
 
-from render_platforms import DB_HOSTS, OVERRIDE_HOST, PROXY_HOSTS, SUPPORTED, UNSUPPORTED, host_name
+from render_platforms import DB_HOSTS, OVERRIDE_HOST, PORT_CLUSTERS, PROXY_HOSTS, SUPPORTED, UNSUPPORTED, host_name
 from render_reference import SUPPORTED_PLATFORM_NAMES
 
-SUPPORTED_HOSTS = [host_name(p, s) for p in SUPPORTED.values() for s in list(DB_HOSTS) + list(PROXY_HOSTS)]
+SUPPORTED_HOSTS = [host_name(c, s) for c in [*SUPPORTED.values(), *PORT_CLUSTERS.values()] for s in list(DB_HOSTS) + list(PROXY_HOSTS)]
 
 
 @pytest.mark.parametrize("host", SUPPORTED_HOSTS + [OVERRIDE_HOST])

@@ -11,6 +11,7 @@ import re
 
 import pytest
 
+from render_files import environment, exec_start, haproxy_sections
 from render_platforms import DB_HOSTS, PROXY_HOSTS, SUPPORTED, VIP, host_name
 
 DB = [(p, s) for p in SUPPORTED for s in DB_HOSTS]
@@ -21,33 +22,9 @@ def _file(render, platform, short, name) -> str:
     return render[host_name(SUPPORTED[platform], short)]["files"][name]
 
 
-def _env(text: str) -> dict:
-    env = {}
-    for line in text.splitlines():
-        if line.strip() and not line.startswith("#"):
-            m = re.fullmatch(r'([A-Z_]+)="([^"]*)"', line)
-            assert m, f"not a KEY=\"value\" line: {line!r}"
-            env[m[1]] = m[2]
-    return env
-
-
-def _sections(text: str) -> dict[str, list[str]]:
-    """HAProxy sections: header line -> its (stripped) lines."""
-    sections, current = {}, None
-    for line in text.splitlines():
-        if not line.strip() or line.startswith("#"):
-            continue
-        if not line[0].isspace():
-            current = line.strip()
-            sections[current] = []
-        else:
-            sections[current].append(" ".join(line.split()))
-    return sections
-
-
 @pytest.mark.parametrize(("platform", "short"), DB, ids=[f"{p}-{s}" for p, s in DB])
 def test_etcd_environment(render, platform, short):
-    env = _env(_file(render, platform, short, "etcd"))
+    env = environment(_file(render, platform, short, "etcd"))
     p = SUPPORTED[platform]
     address = DB_HOSTS[short]
     cluster = ",".join(f"{host_name(p, s)}=http://{a}:2380" for s, a in DB_HOSTS.items())
@@ -81,8 +58,7 @@ def test_etcd_leader_placement(render, platform, short):
     timer = _file(render, platform, short, "leader_away_timer")
     assert "OnUnitActiveSec=5s" in timer.splitlines()
     service = _file(render, platform, short, "leader_away_service")
-    exec_start = [line for line in service.splitlines() if line.startswith("ExecStart=")]
-    assert exec_start == [
+    assert exec_start(service) == [
         "ExecStart=/usr/bin/python3 -I /usr/local/lib/pgha/etcd-leader-away.py"
         f" --endpoints={','.join(f'http://{a}:2379' for a in DB_HOSTS.values())}"
         f" --own-endpoint=http://{DB_HOSTS[short]}:2379"
@@ -93,7 +69,7 @@ def test_etcd_leader_placement(render, platform, short):
 @pytest.mark.parametrize(("platform", "short"), PROXIES, ids=[f"{p}-{s}" for p, s in PROXIES])
 def test_haproxy(render, platform, short):
     p = SUPPORTED[platform]
-    sections = _sections(_file(render, platform, short, "haproxy"))
+    sections = haproxy_sections(_file(render, platform, short, "haproxy"))
     assert "maxconn 2000" in sections["global"]
     defaults = sections["defaults"]
     for line in ("mode tcp", "retries 2", "timeout client 30m", "timeout server 30m", "timeout connect 4s", "timeout check 5s"):
