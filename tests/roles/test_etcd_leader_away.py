@@ -1,7 +1,7 @@
 """The etcd role's leader placement program (roles/etcd/files/etcd_leader_away.py,
 run by pgha-etcd-leader-away.timer), imported and run against etcdctl answers
 recorded from a real etcd 3.5.16 cluster (tests/unit/fixtures/etcd-3.5.16). The
-lab proves it end to end (tests/integration/test_30_operations.py)."""
+lab proves it end to end (tests/lab/test_30_operations.py)."""
 
 from __future__ import annotations
 
