@@ -35,9 +35,11 @@ def postmaster_kill(c: Context):
     lab.sh(old["name"], "kill", "-9", pid)
 
     def restarted():
-        leader = lab.leader()  # a running leader
+        # A running leader that reports its timeline again: right after the restart Patroni's
+        # /cluster can list the leader as running before PostgreSQL answers the timeline query.
+        leader = lab.leader()
         new_pid = lab.sh(old["name"], "head", "-n", "1", pid_file, check=False).stdout.strip()
-        return leader if leader and new_pid not in ("", pid) else None
+        return leader if leader and "timeline" in leader and new_pid not in ("", pid) else None
     leader = lab.wait(restarted, f"PostgreSQL restarted on {old['name']}", timeout=120, interval=0.2)
     c.check("same leader, no failover", leader["name"] == old["name"])
     c.check("same timeline", leader["timeline"] == old["timeline"])
