@@ -18,14 +18,14 @@ help:
 	@echo "make drill  fault drills under load on the lab (reference + fast profiles, ~25 min) -> results/drills/latest.md"
 
 # --- tool chain ------------------------------------------------------------
-$(BIN)/.installed: requirements.txt
+$(BIN)/.installed: requirements-dev.txt
 	@$(PYTHON) -c 'import ensurepip, venv' 2>/dev/null || { \
 	  echo "installing python3-venv"; \
 	  sudo_() { if [ "$$(id -u)" -eq 0 ]; then "$$@"; else sudo "$$@"; fi; }; \
 	  sudo_ apt-get update -qq && sudo_ env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -r requirements.txt
+	$(BIN)/pip install -q -r requirements-dev.txt
 	touch $@
 
 $(COLLECTION_LINK):
@@ -65,10 +65,10 @@ lint: venv
 
 # ansible-test pins its own linters: they live in a venv of their own.
 SANITY_VENV := .venv-sanity
-$(SANITY_VENV)/.installed: requirements.txt
+$(SANITY_VENV)/.installed: requirements-dev.txt
 	$(PYTHON) -m venv $(SANITY_VENV)
 	$(SANITY_VENV)/bin/pip install -q --upgrade pip
-	$(SANITY_VENV)/bin/pip install -q $$(grep -E '^ansible-core==' requirements.txt)
+	$(SANITY_VENV)/bin/pip install -q $$(grep -E '^ansible-core==' requirements-dev.txt)
 	touch $@
 
 sanity: venv $(SANITY_VENV)/.installed
