@@ -148,7 +148,7 @@ def test_galaxy_metadata_for_a_release():
     # Execution-environment tooling reads a root requirements.txt as runtime dependencies:
     # the developers' tool chain lives in requirements-dev.txt, kept out of the tarball.
     assert not os.path.exists(os.path.join(ROOT, 'requirements.txt'))
-    for dev_path in ('requirements-dev.txt', 'tests', 'molecule', 'lab', '.venv', '.venv-*', 'Makefile'):
+    for dev_path in ('requirements-dev.txt', 'requirements-tools.txt', 'tests', 'molecule', 'lab', '.venv', '.venv-*', 'Makefile'):
         assert dev_path in galaxy['build_ignore'], dev_path
 
 
