@@ -9,11 +9,11 @@ COLLECTION_LINK := .collections/ansible_collections/pgha/cluster
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help lab test unit lint sanity molecule molecule-debian13 molecule-rocky10 down status venv drill
+.PHONY: help lab test unit lint sanity matrix ee-context  molecule molecule-debian13 molecule-rocky10 down status venv tools-venv drill
 
 help:
 	@echo "make lab    build the local lab (5 containers) and deploy the whole stack on it"
-	@echo "make test   run every test: unit, lint, sanity, Molecule (deploy, idempotence, failover)"
+	@echo "make test   run every test: unit, lint, sanity + unit per ansible-core line, EE context, Molecule"
 	@echo "make down   remove the lab"
 	@echo "make drill  fault drills under load on the lab (reference + fast profiles, ~25 min) -> results/drills/latest.md"
 
@@ -55,7 +55,7 @@ down:
 # --- tests -----------------------------------------------------------------
 test: venv
 	lab/lab.sh deps
-	$(MAKE) unit lint sanity molecule
+	$(MAKE) unit lint matrix ee-context molecule
 
 unit: venv
 	$(BIN)/pytest -q tests/unit tests/roles tests/render tests/pgha_lab
@@ -63,19 +63,37 @@ unit: venv
 lint: venv
 	$(BIN)/ansible-lint --profile production
 
-# ansible-test pins its own linters: they live in a venv of their own.
-SANITY_VENV := .venv-sanity
-$(SANITY_VENV)/.installed: requirements-dev.txt
-	$(PYTHON) -m venv $(SANITY_VENV)
-	$(SANITY_VENV)/bin/pip install -q --upgrade pip
-	$(SANITY_VENV)/bin/pip install -q $$(grep -E '^ansible-core==' requirements-dev.txt)
-	touch $@
-
-sanity: venv $(SANITY_VENV)/.installed
+# Sanity and unit tests on every supported ansible-core line (tests/matrix/<line>.txt), each
+# in .venv-<line> on its own Python; ansible-test pins its own linters there. Reported by line.
+matrix: $(COLLECTION_LINK)
 	@command -v shellcheck >/dev/null || { \
 	  sudo_() { if [ "$$(id -u)" -eq 0 ]; then "$$@"; else sudo "$$@"; fi; }; \
 	  sudo_ apt-get update -qq && sudo_ env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq shellcheck >/dev/null; }
-	ANSIBLE_TEST=$(CURDIR)/$(SANITY_VENV)/bin/ansible-test SANITY_REQUIREMENTS=1 tests/sanity.sh
+	tests/matrix.sh
+
+# Sanity alone, every line (make sanity LINES=2.21 for one).
+sanity: $(COLLECTION_LINK)
+	tests/matrix.sh --only sanity $(LINES)
+
+# Release and packaging tools (ansible-builder, antsibull-docs, antsibull-changelog).
+TOOLS := .venv-tools
+$(TOOLS)/.installed: requirements-tools.txt
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install -q --upgrade pip
+	$(TOOLS)/bin/pip install -q -r requirements-tools.txt
+	touch $@
+
+tools-venv: $(TOOLS)/.installed
+
+# `ansible-builder create` on tests/ee/execution-environment.yml with the built tarball and its
+# dependencies (packed from the dev venv's `ansible` package), the context checked by
+# tests/ee. Building the image needs its base image from a registry (README).
+EE_WORK := tests/output/ee
+ee-context: venv tools-venv
+	PGHA_EE_WORK=$(CURDIR)/$(EE_WORK) \
+	PGHA_BUNDLED_COLLECTIONS=$$($(BIN)/python -c 'import importlib.util, os; \
+	  print(os.path.dirname(os.path.dirname(importlib.util.find_spec("ansible_collections.ansible.posix").submodule_search_locations[0])))') \
+	  $(TOOLS)/bin/pytest -q -p no:cacheprovider tests/ee
 
 molecule: molecule-debian13 molecule-rocky10
 
