@@ -9,11 +9,12 @@ COLLECTION_LINK := .collections/ansible_collections/pgha/cluster
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help lab test unit lint sanity matrix ee-context  molecule molecule-debian13 molecule-rocky10 down status venv tools-venv drill
+.PHONY: help lab test unit lint sanity matrix ee-context docs docs-lint changelog molecule molecule-debian13 molecule-rocky10 down status venv tools-venv drill
 
 help:
 	@echo "make lab    build the local lab (5 containers) and deploy the whole stack on it"
-	@echo "make test   run every test: unit, lint, sanity + unit per ansible-core line, EE context, Molecule"
+	@echo "make test   run every test: unit, lint, sanity + unit per ansible-core line, EE context, docs, Molecule"
+	@echo "make docs   build the collection's docs site (docs/build/html)"
 	@echo "make down   remove the lab"
 	@echo "make drill  fault drills under load on the lab (reference + fast profiles, ~25 min) -> results/drills/latest.md"
 
@@ -55,7 +56,7 @@ down:
 # --- tests -----------------------------------------------------------------
 test: venv
 	lab/lab.sh deps
-	$(MAKE) unit lint matrix ee-context molecule
+	$(MAKE) unit lint matrix ee-context docs-lint molecule
 
 unit: venv
 	$(BIN)/pytest -q tests/unit tests/roles tests/render tests/pgha_lab
@@ -104,6 +105,19 @@ molecule-debian13: venv
 molecule-rocky10: venv
 	tests/rocky10.sh
 
+
+# The docs site (antsibull-docs + Sphinx) from the modules, filters and roles' argument specs;
+# ansible-doc resolves the declared dependencies from the dev venv's `ansible` package.
+BUNDLED = $$($(BIN)/python -c 'import importlib.util, os; \
+  print(os.path.dirname(os.path.dirname(os.path.dirname(importlib.util.find_spec("ansible_collections.ansible.posix").submodule_search_locations[0]))))')
+DOCS_ENV = PATH=$(CURDIR)/$(TOOLS)/bin:$$PATH ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/.collections:$(BUNDLED)
+
+docs: venv tools-venv
+	$(DOCS_ENV) tests/docs.sh build
+
+# Lint clean and the site built without warnings (make test).
+docs-lint: venv tools-venv
+	$(DOCS_ENV) tests/docs.sh all
 
 # --- fault drills ----------------------------------------------------------
 # On a running lab (make lab); restores the reference profile at the end.
