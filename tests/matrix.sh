@@ -38,7 +38,11 @@ if [[ "${1:-}" == --only ]]; then
 fi
 lines=("$@")
 if [[ ${#lines[@]} -eq 0 ]]; then
-    mapfile -t lines < <(ls tests/matrix | sed -n 's/^\([0-9]*\.[0-9]*\)\.txt$/\1/p' | sort -V)
+    for file in tests/matrix/*.txt; do
+        file=${file##*/}
+        if [[ "$file" =~ ^[0-9]+\.[0-9]+\.txt$ ]]; then lines+=("${file%.txt}"); fi
+    done
+    mapfile -t lines < <(printf '%s\n' "${lines[@]}" | sort -V)
 fi
 
 as_root() { if [[ "$(id -u)" -eq 0 ]]; then "$@"; else sudo "$@"; fi; }
@@ -46,7 +50,7 @@ as_root() { if [[ "$(id -u)" -eq 0 ]]; then "$@"; else sudo "$@"; fi; }
 find_python() {  # $1 = X.Y; prints an interpreter path or nothing
     local v=$1 candidate
     for candidate in "$(command -v "python$v" 2>/dev/null || true)" \
-        "$(ls -d "${PYENV_ROOT:-$HOME/.pyenv}"/versions/"$v".*/bin/"python$v" 2>/dev/null | sort -V | tail -1)"; do
+        "$(printf '%s\n' "${PYENV_ROOT:-$HOME/.pyenv}"/versions/"$v".*/bin/"python$v" | sort -V | tail -1)"; do
         if [[ -n "$candidate" && -x "$candidate" ]] && "$candidate" -c 'import ensurepip, venv' 2>/dev/null; then
             echo "$candidate"
             return
