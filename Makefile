@@ -119,6 +119,12 @@ docs: venv tools-venv
 docs-lint: venv tools-venv
 	$(DOCS_ENV) tests/docs.sh all
 
+# A release: the fragments in changelogs/fragments become CHANGELOG.md/.rst for galaxy.yml's
+# version (antsibull-changelog; the fragments are removed, changelogs/changelog.yaml keeps them).
+changelog: tools-venv
+	$(TOOLS)/bin/antsibull-changelog lint
+	$(TOOLS)/bin/antsibull-changelog release
+
 # --- fault drills ----------------------------------------------------------
 # On a running lab (make lab); restores the reference profile at the end.
 drill: venv
