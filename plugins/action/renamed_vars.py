@@ -17,14 +17,13 @@ class ActionModule(ActionBase):
 
     TRANSFERS_FILES = False
     _requires_connection = False
-    _VALID_ARGS = frozenset(('names', 'removed_in'))
+    _VALID_ARGS = frozenset(('names',))
 
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
         del tmp  # not used
         dummy, args = self.validate_argument_spec(argument_spec=dict(
             names=dict(type='dict', required=True),
-            removed_in=dict(type='str', required=True),
         ))
         task_vars = task_vars or {}
         in_use = {}
@@ -35,7 +34,7 @@ class ActionModule(ActionBase):
             display.deprecated(
                 'The variable %s was renamed to %s. Its value is used while %s is not set; rename it in your '
                 'inventory or playbook.' % (old, new, new),
-                version=args['removed_in'],
+                version='2.0.0',  # the next major release; a literal, as ansible-test's pylint requires
                 collection_name='pgha.cluster',
             )
         result.update(changed=False, renamed=in_use)

@@ -12,7 +12,8 @@ short_description: Warn about role variables used under a name that was renamed
 version_added: 1.0.0
 description:
   - For every old name in O(names) that is set for the host, prints a deprecation warning naming the new
-    variable and the release that removes the old name. Returns the old names in use.
+    variable and the release that removes the old name, the next major release (2.0.0). Returns the old
+    names in use.
   - >-
     The roles keep an old name working for one major release by defaulting the new variable to the old
     one's value (the etcd role's default for C(etcd_leader_away) is the value of C(patroni_etcd_leader_away),
@@ -25,10 +26,6 @@ options:
   names:
     description: Old variable name to new variable name.
     type: dict
-    required: true
-  removed_in:
-    description: The pgha.cluster version that stops reading the old names.
-    type: str
     required: true
 extends_documentation_fragment:
   - pgha.cluster.attributes
@@ -46,7 +43,6 @@ EXAMPLES = r'''
     names:
       patroni_etcd_leader_away: etcd_leader_away
       patroni_etcd_leader_away_interval: etcd_leader_away_interval
-    removed_in: 2.0.0
 '''
 
 RETURN = r'''
