@@ -3,6 +3,9 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 PYTHON ?= python3
+# The lab, Molecule and lint run on the newest ansible-core line (2.21), which needs Python >= 3.12
+# on the controller: the newest of 3.13 and 3.12 found (PATH, pyenv) or installed from apt.
+DEV_PYTHON = $(shell tests/find-python.sh 3.13 3.12)
 VENV := .venv
 BIN := $(VENV)/bin
 COLLECTION_LINK := .collections/ansible_collections/pgha/cluster
@@ -20,11 +23,9 @@ help:
 
 # --- tool chain ------------------------------------------------------------
 $(BIN)/.installed: requirements-dev.txt
-	@$(PYTHON) -c 'import ensurepip, venv' 2>/dev/null || { \
-	  echo "installing python3-venv"; \
-	  sudo_() { if [ "$$(id -u)" -eq 0 ]; then "$$@"; else sudo "$$@"; fi; }; \
-	  sudo_ apt-get update -qq && sudo_ env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null; }
-	$(PYTHON) -m venv $(VENV)
+	@python=$(DEV_PYTHON); [ -n "$$python" ] || { echo "make venv: needs Python 3.13 or 3.12 (ansible-core 2.21)" >&2; exit 1; }; \
+	  "$$python" -c 'import ensurepip, venv' || exit 1; \
+	  rm -rf $(VENV) && echo "$$python -m venv $(VENV)" && "$$python" -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -r requirements-dev.txt
 	touch $@
