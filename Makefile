@@ -80,7 +80,8 @@ sanity: $(COLLECTION_LINK)
 # Release and packaging tools (ansible-builder, antsibull-docs, antsibull-changelog).
 TOOLS := .venv-tools
 $(TOOLS)/.installed: requirements-tools.txt
-	$(PYTHON) -m venv $(TOOLS)
+	rm -rf $(TOOLS)
+	$(DEV_PYTHON) -m venv $(TOOLS)
 	$(TOOLS)/bin/pip install -q --upgrade pip
 	$(TOOLS)/bin/pip install -q -r requirements-tools.txt
 	touch $@

@@ -47,9 +47,9 @@ build() {
     fi
     # A warning starts a line with "<file>:<line>: WARNING:" or "WARNING:"; continuation lines follow.
     local offline=0 other
-    offline=$(grep -cE "WARNING: failed to reach any of the inventories|WARNING: undefined label: '(common_return_values|ansible_configuration_settings)'" "$warnings" || true)
+    offline=$(grep -cE "WARNING: failed to reach any of the inventories|WARNING: undefined label: '(common_return_values|ansible_configuration_settings|action_plugins)'" "$warnings" || true)
     other=$(grep -E 'WARNING|ERROR' "$warnings" |
-        grep -vE "WARNING: failed to reach any of the inventories|WARNING: undefined label: '(common_return_values|ansible_configuration_settings)'" || true)
+        grep -vE "WARNING: failed to reach any of the inventories|WARNING: undefined label: '(common_return_values|ansible_configuration_settings|action_plugins)'" || true)
     if [[ -n "$other" ]]; then
         echo "docs: FAILED, Sphinx warnings:" >&2
         echo "$other" >&2

@@ -74,6 +74,17 @@ def pack_installed(source: Path, dest_dir: Path) -> Path:
 
 
 def pack_dependencies(galaxy: dict, bundled: Path, dest_dir: Path) -> list[Path]:
-    """Tarballs of every galaxy.yml dependency from the ``bundled`` ansible_collections tree."""
-    return [pack_installed(Path(bundled) / name.split('.')[0] / name.split('.')[1], dest_dir)
-            for name in galaxy['dependencies']]
+    """Tarballs of every galaxy.yml dependency from the ``bundled`` ansible_collections tree,
+    and of what they depend on in turn (community.general 13 needs
+    community.library_inventory_filtering_v1, for one)."""
+    wanted, done, tarballs = list(galaxy['dependencies']), set(), []
+    while wanted:
+        name = wanted.pop(0)
+        if name in done:
+            continue
+        done.add(name)
+        source = Path(bundled) / name.split('.')[0] / name.split('.')[1]
+        tarballs.append(pack_installed(source, dest_dir))
+        manifest = json.loads((source / 'MANIFEST.json').read_text())
+        wanted += list(manifest['collection_info'].get('dependencies') or {})
+    return tarballs

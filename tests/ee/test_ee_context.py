@@ -75,7 +75,7 @@ def test_context_carries_the_tarballs_named_by_its_requirements(work):
     requirements = yaml.safe_load((build / 'requirements.yml').read_text())['collections']
     names = sorted(Path(r['name']).name for r in requirements)
     assert TARBALL in names
-    assert len(names) == 1 + len(GALAXY['dependencies'])
+    assert len(names) >= 1 + len(GALAXY['dependencies'])
     for name in names:
         assert (build / 'collections' / name).is_file(), name
 
