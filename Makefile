@@ -3,29 +3,31 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 PYTHON ?= python3
+# The lab, Molecule and lint run on the newest ansible-core line (2.21), which needs Python >= 3.12
+# on the controller: the newest of 3.13 and 3.12 found (PATH, pyenv) or installed from apt.
+DEV_PYTHON = $(shell tests/find-python.sh 3.13 3.12)
 VENV := .venv
 BIN := $(VENV)/bin
 COLLECTION_LINK := .collections/ansible_collections/pgha/cluster
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help lab test unit lint sanity molecule molecule-debian13 molecule-rocky10 down status venv drill
+.PHONY: help lab test unit lint sanity matrix ee-context docs docs-lint changelog molecule molecule-debian13 molecule-rocky10 down status venv tools-venv drill
 
 help:
 	@echo "make lab    build the local lab (5 containers) and deploy the whole stack on it"
-	@echo "make test   run every test: unit, lint, sanity, Molecule (deploy, idempotence, failover)"
+	@echo "make test   run every test: unit, lint, sanity + unit per ansible-core line, EE context, docs, Molecule"
+	@echo "make docs   build the collection's docs site (docs/build/html)"
 	@echo "make down   remove the lab"
 	@echo "make drill  fault drills under load on the lab (reference + fast profiles, ~25 min) -> results/drills/latest.md"
 
 # --- tool chain ------------------------------------------------------------
-$(BIN)/.installed: requirements.txt
-	@$(PYTHON) -c 'import ensurepip, venv' 2>/dev/null || { \
-	  echo "installing python3-venv"; \
-	  sudo_() { if [ "$$(id -u)" -eq 0 ]; then "$$@"; else sudo "$$@"; fi; }; \
-	  sudo_ apt-get update -qq && sudo_ env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null; }
-	$(PYTHON) -m venv $(VENV)
+$(BIN)/.installed: requirements-dev.txt
+	@python=$(DEV_PYTHON); [ -n "$$python" ] || { echo "make venv: needs Python 3.13 or 3.12 (ansible-core 2.21)" >&2; exit 1; }; \
+	  "$$python" -c 'import ensurepip, venv' || exit 1; \
+	  rm -rf $(VENV) && echo "$$python -m venv $(VENV)" && "$$python" -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -r requirements.txt
+	$(BIN)/pip install -q -r requirements-dev.txt
 	touch $@
 
 $(COLLECTION_LINK):
@@ -55,7 +57,7 @@ down:
 # --- tests -----------------------------------------------------------------
 test: venv
 	lab/lab.sh deps
-	$(MAKE) unit lint sanity molecule
+	$(MAKE) unit lint matrix ee-context docs-lint molecule
 
 unit: venv
 	$(BIN)/pytest -q tests/unit tests/roles tests/render tests/pgha_lab
@@ -63,19 +65,38 @@ unit: venv
 lint: venv
 	$(BIN)/ansible-lint --profile production
 
-# ansible-test pins its own linters: they live in a venv of their own.
-SANITY_VENV := .venv-sanity
-$(SANITY_VENV)/.installed: requirements.txt
-	$(PYTHON) -m venv $(SANITY_VENV)
-	$(SANITY_VENV)/bin/pip install -q --upgrade pip
-	$(SANITY_VENV)/bin/pip install -q $$(grep -E '^ansible-core==' requirements.txt)
-	touch $@
-
-sanity: venv $(SANITY_VENV)/.installed
+# Sanity and unit tests on every supported ansible-core line (tests/matrix/<line>.txt), each
+# in .venv-<line> on its own Python; ansible-test pins its own linters there. Reported by line.
+matrix: $(COLLECTION_LINK)
 	@command -v shellcheck >/dev/null || { \
 	  sudo_() { if [ "$$(id -u)" -eq 0 ]; then "$$@"; else sudo "$$@"; fi; }; \
 	  sudo_ apt-get update -qq && sudo_ env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq shellcheck >/dev/null; }
-	ANSIBLE_TEST=$(CURDIR)/$(SANITY_VENV)/bin/ansible-test SANITY_REQUIREMENTS=1 tests/sanity.sh
+	tests/matrix.sh
+
+# Sanity alone, every line (make sanity LINES=2.21 for one).
+sanity: $(COLLECTION_LINK)
+	tests/matrix.sh --only sanity $(LINES)
+
+# Release and packaging tools (ansible-builder, antsibull-docs, antsibull-changelog).
+TOOLS := .venv-tools
+$(TOOLS)/.installed: requirements-tools.txt
+	rm -rf $(TOOLS)
+	$(DEV_PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install -q --upgrade pip
+	$(TOOLS)/bin/pip install -q -r requirements-tools.txt
+	touch $@
+
+tools-venv: $(TOOLS)/.installed
+
+# `ansible-builder create` on tests/ee/execution-environment.yml with the built tarball and its
+# dependencies (packed from the dev venv's `ansible` package), the context checked by
+# tests/ee. Building the image needs its base image from a registry (README).
+EE_WORK := tests/output/ee
+ee-context: venv tools-venv
+	PGHA_EE_WORK=$(CURDIR)/$(EE_WORK) \
+	PGHA_BUNDLED_COLLECTIONS=$$($(BIN)/python -c 'import importlib.util, os; \
+	  print(os.path.dirname(os.path.dirname(importlib.util.find_spec("ansible_collections.ansible.posix").submodule_search_locations[0])))') \
+	  $(TOOLS)/bin/pytest -q -p no:cacheprovider tests/ee
 
 molecule: molecule-debian13 molecule-rocky10
 
@@ -86,6 +107,25 @@ molecule-debian13: venv
 molecule-rocky10: venv
 	tests/rocky10.sh
 
+
+# The docs site (antsibull-docs + Sphinx) from the modules, filters and roles' argument specs;
+# ansible-doc resolves the declared dependencies from the dev venv's `ansible` package.
+BUNDLED = $$($(BIN)/python -c 'import importlib.util, os; \
+  print(os.path.dirname(os.path.dirname(os.path.dirname(importlib.util.find_spec("ansible_collections.ansible.posix").submodule_search_locations[0]))))')
+DOCS_ENV = PATH=$(CURDIR)/$(TOOLS)/bin:$$PATH ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/.collections:$(BUNDLED)
+
+docs: venv tools-venv
+	$(DOCS_ENV) tests/docs.sh build
+
+# Lint clean and the site built without warnings (make test).
+docs-lint: venv tools-venv
+	$(DOCS_ENV) tests/docs.sh all
+
+# A release: the fragments in changelogs/fragments become CHANGELOG.md/.rst for galaxy.yml's
+# version (antsibull-changelog; the fragments are removed, changelogs/changelog.yaml keeps them).
+changelog: tools-venv
+	$(TOOLS)/bin/antsibull-changelog lint
+	$(TOOLS)/bin/antsibull-changelog release
 
 # --- fault drills ----------------------------------------------------------
 # On a running lab (make lab); restores the reference profile at the end.

@@ -62,10 +62,11 @@ mkdir -p "$dest"
 
 sanity_home=${SANITY_HOME:-$repo/tests/output/.sanity-home}
 mkdir -p "$sanity_home/.ansible/test/cache"
-pip_version=$("${ansible_test%/*}/python" - <<'PY' 2>/dev/null || true
+pip_version=$(SANITY_PY=$python_version "${ansible_test%/*}/python" - <<'PY' 2>/dev/null || true
+import os
 from ansible_test._internal.python_requirements import get_venv_packages
 from ansible_test._internal.host_configs import NativePythonConfig
-print(get_venv_packages(NativePythonConfig(version='3.11'))['pip'])
+print(get_venv_packages(NativePythonConfig(version=os.environ['SANITY_PY']))['pip'])
 PY
 )
 if [[ -n "$pip_version" ]]; then

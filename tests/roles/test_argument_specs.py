@@ -1,6 +1,12 @@
 """Every role default is described in meta/argument_specs.yml with the same
-default and a matching type, and carries the role's prefix."""
+default and a matching type, and carries the role's prefix.
 
+A renamed variable's new name defaults to the old name's value for one major release
+(``etcd_leader_away: "{{ patroni_etcd_leader_away | default(true) }}"``): the documented
+default is then the fallback inside ``default(...)``, and the old name must be one the role
+warns about (RENAMED)."""
+
+import re
 from pathlib import Path
 
 import pytest
@@ -8,6 +14,23 @@ import yaml
 
 ROLES = Path(__file__).resolve().parents[2] / "roles"
 TYPES = {"bool": bool, "int": int, "str": str, "list": list, "dict": dict}
+# Old name -> new name, per role, read until the release in the role's renamed_vars task.
+RENAMED = {
+    "etcd": {
+        "patroni_etcd_leader_away": "etcd_leader_away",
+        "patroni_etcd_leader_away_interval": "etcd_leader_away_interval",
+    },
+}
+FALLBACK = re.compile(r"^\{\{ (?P<old>\w+) \| default\((?P<value>[^()]*)\) \}\}$")
+
+
+def effective_default(role, name, value):
+    """The default a user gets when neither the new nor the old name is set."""
+    match = FALLBACK.match(value) if isinstance(value, str) else None
+    if not match:
+        return value
+    assert RENAMED.get(role, {}).get(match["old"]) == name, f"{role}: {name} falls back to {match['old']}, not a renamed name"
+    return yaml.safe_load(match["value"])
 
 
 def role_names():
@@ -22,6 +45,7 @@ def test_argument_specs_match_defaults(role):
     options = yaml.safe_load(spec_file.read_text())["argument_specs"]["main"]["options"]
     assert set(defaults) <= set(options), f"undocumented defaults: {set(defaults) - set(options)}"
     for name, value in defaults.items():
+        value = effective_default(role, name, value)
         opt = options[name]
         assert opt.get("description"), f"{role}: {name} has no description"
         assert opt.get("default") == value, f"{role}: {name} default differs from defaults/main.yml"
@@ -40,3 +64,14 @@ def test_passwords_are_no_log(role):
     for name, opt in spec["options"].items():
         if "password" in name or name.endswith("_pass"):
             assert opt.get("no_log") is True, f"{role}: {name} must be no_log"
+
+
+@pytest.mark.parametrize("role", sorted(RENAMED))
+def test_renamed_variables_fall_back_to_their_old_name_and_warn(role):
+    defaults = yaml.safe_load((ROLES / role / "defaults" / "main.yml").read_text())
+    preflight = yaml.safe_load((ROLES / role / "tasks" / "preflight.yml").read_text())
+    [warn] = [t for t in preflight if "pgha.cluster.renamed_vars" in t]
+    assert warn["pgha.cluster.renamed_vars"]["names"] == RENAMED[role]
+    for old, new in RENAMED[role].items():
+        match = FALLBACK.match(defaults[new])
+        assert match and match["old"] == old, f"{role}: {new} does not default to {old}'s value"

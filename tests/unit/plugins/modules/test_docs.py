@@ -29,7 +29,7 @@ def docs(name):
 
 
 def test_every_module_is_listed():
-    assert len(MODULES) == 6
+    assert len(MODULES) == 7
 
 
 @pytest.mark.parametrize('name', MODULES)
@@ -57,3 +57,20 @@ def test_diff_support_is_claimed_by_the_modules_that_return_a_diff(name):
     with open(os.path.join(MODULES_DIR, name + '.py')) as handle:
         returns_diff = "result['diff']" in handle.read()
     assert ('pgha.cluster.attributes.check_diff' in documentation['extends_documentation_fragment']) == returns_diff
+
+
+TASK_KEYWORDS = {'name', 'register', 'when', 'loop', 'vars', 'check_mode', 'diff', 'changed_when', 'failed_when',
+                 'until', 'retries', 'delay', 'delegate_to', 'run_once', 'become', 'tags', 'environment', 'no_log',
+                 'ignore_errors', 'notify', 'loop_control', 'module_defaults'}
+
+
+@pytest.mark.parametrize('name', MODULES)
+def test_examples_call_modules_by_fqcn(name):
+    examples = docs(name)[1]
+    called = []
+    for task in examples:
+        actions = [key for key in task if key not in TASK_KEYWORDS]
+        assert len(actions) == 1, 'EXAMPLES task %r of %s names no single module: %s' % (task['name'], name, actions)
+        assert actions[0].count('.') == 2, 'EXAMPLES task %r of %s calls %r, not an FQCN' % (task['name'], name, actions[0])
+        called.append(actions[0])
+    assert 'pgha.cluster.' + name in called, '%s EXAMPLES never call pgha.cluster.%s' % (name, name)
