@@ -59,8 +59,11 @@ def runs(tmp_path_factory, pgdg_mirror) -> dict:
     for case, (pg1_vars, _passes) in CASES.items():
         work = tmp_path_factory.mktemp(f"renamed-{case}")
         cache: dict[str, dict] = {}
+        # pg3 installs from PGDG here too: every source probe goes to the local server, none to the
+        # controller's own apt (the three cases run at once and would contend for its lock).
+        host_vars = {"pg1": pg1_vars, "pg3": {"patroni_postgresql_source": "pgdg"}}
         children = {KEY: cluster(KEY, SUPPORTED["debian13"], cache, groups={g: g for g in ("etcd", "postgres", "haproxy")},
-                                 cluster_vars={"patroni_pgdg_apt_url": pgdg_mirror}, host_vars={"pg1": pg1_vars})}
+                                 cluster_vars={"patroni_pgdg_apt_url": pgdg_mirror}, host_vars=host_vars)}
         env = prepare(work, inventory(children), cache) | {"ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json"}
         started[case] = (work, ansible_playbook(work, env, "--check", "--tags", "preflight", str(SITE)))
     results = {}
