@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import csv
 import io
+import base64
 import json
+import ssl
 import subprocess
 import time
+import urllib.error
 import urllib.request
 
 import psycopg
@@ -81,10 +84,49 @@ class Lab(Inventory):
         """start_playbook (pgha_lab.playbook) against this inventory."""
         return start_playbook(playbook, workdir, extra_vars, inventory=self.path)
 
+    # --- TLS ---------------------------------------------------------------
+    @property
+    def ca_file(self) -> str:
+        """The cluster CA on the controller (pgha_tls_pki_dir/ca.crt)."""
+        return str(self.pki_dir / "ca.crt")
+
+    def tls_context(self, client_cert: tuple[str, str] | None = None) -> ssl.SSLContext:
+        """A client context that trusts the cluster CA only, with an optional (cert, key) to show."""
+        context = ssl.create_default_context(cafile=self.ca_file)
+        if client_cert:
+            context.load_cert_chain(*client_cert)
+        return context
+
+    def client_cert(self, host: str) -> tuple[str, str]:
+        """A host's certificate and key as the controller keeps them (signed by the cluster CA)."""
+        return str(self.pki_dir / f"{host}.crt"), str(self.pki_dir / f"{host}.key")
+
+    @property
+    def scheme(self) -> str:
+        return "https" if self.tls else "http"
+
     # --- Patroni ---------------------------------------------------------
+    def patroni_url(self, host: str, path: str) -> str:
+        return f"{self.scheme}://{self.addresses[host]}:{self.restapi_port}/{path}"
+
+    def patroni_request(self, host: str, method: str, path: str, *, client_cert: tuple[str, str] | None = None,
+                        auth: bool = False, body: dict | None = None, timeout: float = 10) -> tuple[int, str]:
+        """(status, body) of one REST API request; an HTTP error status is returned, not raised."""
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(self.patroni_url(host, path), data=data, method=method)
+        if auth:
+            token = base64.b64encode(f"{self.restapi_user}:{self.restapi_password}".encode()).decode()
+            request.add_header("Authorization", f"Basic {token}")
+        context = self.tls_context(client_cert) if self.tls else None
+        try:
+            with urllib.request.urlopen(request, timeout=timeout, context=context) as resp:
+                return resp.status, resp.read().decode()
+        except urllib.error.HTTPError as exc:
+            return exc.code, exc.read().decode()
+
     def _patroni_get(self, host: str, path: str):
-        url = f"http://{self.addresses[host]}:{self.restapi_port}/{path}"
-        with urllib.request.urlopen(url, timeout=3) as resp:
+        context = self.tls_context() if self.tls else None
+        with urllib.request.urlopen(self.patroni_url(host, path), timeout=3, context=context) as resp:
             return json.load(resp)
 
     def cluster(self, exclude: tuple[str, ...] = ()) -> dict:
@@ -133,7 +175,7 @@ class Lab(Inventory):
     def dcs_config(self) -> dict:
         """Patroni's dynamic configuration as stored in etcd right now."""
         host = next(h for h in self.etcd if self.running(h))
-        out = self.sh(host, "etcdctl", "get", f"{self.namespace}{self.scope}/config", "--print-value-only").stdout
+        out = self.etcdctl(host, "get", f"{self.namespace}{self.scope}/config", "--print-value-only").stdout
         return json.loads(out)
 
     def patroni_config_file(self, host: str) -> str:
@@ -155,12 +197,18 @@ class Lab(Inventory):
 
     # --- etcd ------------------------------------------------------------
     def etcd_endpoint(self, host: str) -> str:
-        return f"http://{self.addresses[host]}:{self.etcd_client_port}"
+        return f"{self.scheme}://{self.addresses[host]}:{self.etcd_client_port}"
+
+    def etcdctl(self, via: str, *argv: str, check: bool = True) -> subprocess.CompletedProcess:
+        """etcdctl on host `via`, with the host's certificate and etcd's key (as etcd's own clients use them)."""
+        tls = ["--cacert", f"{self.host_tls_dir}/ca.crt", "--cert", f"{self.host_tls_dir}/host.crt",
+               "--key", f"{self.host_tls_dir}/etcd.key"] if self.tls else []
+        return self.sh(via, "etcdctl", *tls, *argv, check=check)
 
     def _etcdctl_all(self, via: str, *argv: str) -> str:
         """etcdctl against every member; it exits non-zero when one does not answer and still prints the others."""
         endpoints = ",".join(self.etcd_endpoint(h) for h in self.etcd)
-        return self.sh(via, "etcdctl", "--endpoints", endpoints, *argv, "-w", "json", check=False).stdout
+        return self.etcdctl(via, "--endpoints", endpoints, *argv, "-w", "json", check=False).stdout
 
     def etcd_health(self, via: str) -> list[dict]:
         return json.loads(self._etcdctl_all(via, "endpoint", "health"))
@@ -203,7 +251,7 @@ class Lab(Inventory):
         """Hand etcd's raft leadership to the member on host `to` (asked of the current leader)."""
         ids, leader = self.etcd_members()
         if leader != to:
-            self.sh(leader, "etcdctl", "--endpoints", self.etcd_endpoint(leader), "move-leader", ids[to])
+            self.etcdctl(leader, "--endpoints", self.etcd_endpoint(leader), "move-leader", ids[to])
 
     # --- HAProxy -----------------------------------------------------------
     def haproxy_config(self, host: str) -> str:
@@ -216,11 +264,15 @@ class Lab(Inventory):
         return {(r["pxname"], r["svname"]): r["status"] for r in csv.DictReader(io.StringIO(text))}
 
     # --- clients through the VIP ----------------------------------------
-    def connect(self, port: int, timeout: int = 5) -> psycopg.Connection:
-        return psycopg.connect(
-            host=self.vip, port=port, user=self.superuser, password=self.password,
-            dbname="postgres", connect_timeout=timeout, autocommit=True,
-        )
+    def tls_kwargs(self) -> dict:
+        """libpq settings of a client that verifies the server against the cluster CA and its address."""
+        return {"sslmode": "verify-full", "sslrootcert": self.ca_file} if self.tls else {}
+
+    def connect(self, port: int, timeout: int = 5, host: str | None = None, **kwargs) -> psycopg.Connection:
+        return psycopg.connect(**{
+            "host": host or self.vip, "port": port, "user": self.superuser, "password": self.password,
+            "dbname": "postgres", "connect_timeout": timeout, "autocommit": True, **self.tls_kwargs(), **kwargs,
+        })
 
     def query(self, port: int, sql: str, params=None):
         with self.connect(port) as conn:

@@ -45,7 +45,8 @@ def _inventory() -> tuple[dict, dict]:
     for p in SUPPORTED.values():
         supported["children"][p.key] = cluster(p.key, p, cache)
     for c in PORT_CLUSTERS.values():
-        moved = {"group_vars": MOVED_PORTS} if c.owner_group_only else {"cluster_vars": MOVED}
+        tls = {"pgha_tls_enabled": c.tls}
+        moved = {"group_vars": MOVED_PORTS, "cluster_vars": tls} if c.owner_group_only else {"cluster_vars": MOVED | tls}
         supported["children"][c.key] = cluster(c.key, c.platform, cache, **moved)
     debian13 = SUPPORTED["debian13"]
     cache[OVERRIDE_HOST] = facts(debian13, OVERRIDE_HOST, "10.0.1.14")

@@ -83,6 +83,8 @@ class PortCluster:
     # vars of its owner's group (patroni_postgresql_port on the database nodes alone), so
     # the other roles can only learn it from the facts the owner publishes.
     owner_group_only: bool
+    # pgha_tls_enabled for the whole cluster (the supported platforms' clusters use the default, on).
+    tls: bool = True
 
 
 # The ports moved, by the group of the role that owns them.
@@ -95,7 +97,7 @@ MOVED = {name: port for ports in MOVED_PORTS.values() for name, port in ports.it
 PORT_CLUSTERS = {
     c.key: c
     for c in (
-        PortCluster("ports", SUPPORTED["debian13"], owner_group_only=False),
+        PortCluster("ports", SUPPORTED["debian13"], owner_group_only=False, tls=False),
         PortCluster("groupports", SUPPORTED["rocky10"], owner_group_only=True),
     )
 }

@@ -44,6 +44,7 @@ def inventory(children: dict) -> dict:
                 "patroni_superuser_password": "test-superuser-secret",
                 "patroni_replication_password": "test-replicator-secret",
                 "patroni_rewind_password": "test-rewind-secret",
+                "patroni_restapi_password": "test-restapi-secret",
             },
             "hosts": {"localhost": {}},
             "children": children,

@@ -83,7 +83,10 @@ def test_haproxy_follows_the_moved_ports(render, key, short):
     sections = haproxy_sections(_host(render, key, short)["files"]["haproxy"])
     assert "bind *:6000" in sections["listen postgres_primary"]
     assert "bind *:5001" in sections["listen postgres_replicas"]
-    servers = [f"server {host_name(cluster, s)} {a}:6432 maxconn 200 check port 8018" for s, a in DB_HOSTS.items()]
+    tls = (f" check-ssl verify required ca-file /etc/pgha/tls/ca.crt verifyhost {{}} crt /etc/pgha/tls/haproxy.pem"
+           if cluster.tls else "")
+    servers = [f"server {host_name(cluster, s)} {a}:6432 maxconn 200 check port 8018" + tls.format(host_name(cluster, s))
+               for s, a in DB_HOSTS.items()]
     for pool in ("postgres_primary", "postgres_replicas"):
         assert [line for line in sections[f"listen {pool}"] if line.startswith("server ")] == servers
 
@@ -94,24 +97,52 @@ def test_patroni_follows_the_moved_ports(render, key, short):
     address = DB_HOSTS[short]
     assert (host["public"]["patroni_postgresql_port"], host["public"]["patroni_restapi_port"]) == (6432, 8018)
     config = patroni_config(host["files"]["patroni"])
-    assert config["restapi"] == {"listen": "0.0.0.0:8018", "connect_address": f"{address}:8018"}
+    assert {k: config["restapi"][k] for k in ("listen", "connect_address")} == {
+        "listen": "0.0.0.0:8018", "connect_address": f"{address}:8018"}
     assert (config["postgresql"]["listen"], config["postgresql"]["connect_address"]) == ("0.0.0.0:6432", f"{address}:6432")
-    assert config["etcd3"] == {"hosts": [f"{a}:2479" for a in DB_HOSTS.values()]}
+    assert config["etcd3"]["hosts"] == [f"{a}:2479" for a in DB_HOSTS.values()]
 
 
 @pytest.mark.parametrize(("key", "short"), MOVED_DB, ids=_ids(MOVED_DB))
 def test_etcd_follows_the_moved_ports(render, key, short):
     host = _host(render, key, short)
     address = DB_HOSTS[short]
-    assert host["public"]["etcd_client_endpoint"] == f"http://{address}:2479"
+    scheme = "https" if _cluster(key).tls else "http"
+    assert host["public"]["etcd_client_endpoint"] == f"{scheme}://{address}:2479"
     env = environment(host["files"]["etcd"])
-    assert env["ETCD_LISTEN_CLIENT_URLS"] == f"http://{address}:2479,http://127.0.0.1:2479"
-    assert env["ETCD_ADVERTISE_CLIENT_URLS"] == f"http://{address}:2479"
-    assert env["ETCD_LISTEN_PEER_URLS"] == f"http://{address}:2380"
+    assert env["ETCD_LISTEN_CLIENT_URLS"] == f"{scheme}://{address}:2479,{scheme}://127.0.0.1:2479"
+    assert env["ETCD_ADVERTISE_CLIENT_URLS"] == f"{scheme}://{address}:2479"
+    assert env["ETCD_LISTEN_PEER_URLS"] == f"{scheme}://{address}:2380"
     # The leader placement program reaches every member on the moved port, and Patroni on its own.
     assert exec_start(host["files"]["leader_away_service"]) == [
         "ExecStart=/usr/bin/python3 -I /usr/local/lib/pgha/etcd-leader-away.py"
-        f" --endpoints={','.join(f'http://{a}:2479' for a in DB_HOSTS.values())}"
-        f" --own-endpoint=http://{address}:2479"
-        " --primary-url=http://127.0.0.1:8018/primary"
+        f" --endpoints={','.join(f'{scheme}://{a}:2479' for a in DB_HOSTS.values())}"
+        f" --own-endpoint={scheme}://{address}:2479"
+        f" --primary-url={scheme}://127.0.0.1:8018/primary" + (" --cacert=%d/ca.crt" if scheme == "https" else "")
     ]
+
+
+@pytest.mark.parametrize(("key", "short"), MOVED_DB, ids=_ids(MOVED_DB))
+def test_tls_follows_pgha_tls_enabled(render, key, short):
+    """With pgha_tls_enabled false ("ports") no link carries TLS settings and pg_hba keeps plain
+    `host` lines (still scram-sha-256, replication from the members only); with it on
+    ("groupports") every link has them."""
+    host = _host(render, key, short)
+    config = patroni_config(host["files"]["patroni"])
+    env = environment(host["files"]["etcd"])
+    hba = config["postgresql"]["pg_hba"]
+    members = [f"{a}/32" for a in DB_HOSTS.values()]
+    if _cluster(key).tls:
+        assert config["etcd3"]["protocol"] == "https" and "certfile" in config["restapi"] and "ctl" in config
+        assert env["ETCD_CLIENT_CERT_AUTH"] == "true" and env["ETCD_PEER_CLIENT_CERT_AUTH"] == "true"
+        assert config["postgresql"]["parameters"]["ssl"] == "on"
+        assert [line.split()[0] for line in hba if not line.startswith("local")] == ["hostssl"] * (len(hba) - 1)
+    else:
+        assert "protocol" not in config["etcd3"] and "certfile" not in config["restapi"] and "ctl" not in config
+        assert not [k for k in env if "CERT" in k or "CA_FILE" in k], env
+        assert "ssl" not in config["postgresql"]["parameters"]
+        assert "sslmode" not in config["postgresql"]["authentication"]["replication"]
+        assert [line.split()[0] for line in hba if not line.startswith("local")] == ["host"] * (len(hba) - 1)
+    # The REST API's unsafe endpoints need the password either way.
+    assert config["restapi"]["authentication"] == {"username": "patroni", "password": "test-restapi-secret"}
+    assert [line.split()[-2] for line in hba if " replication " in line] == members

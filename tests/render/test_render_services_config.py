@@ -27,17 +27,26 @@ def test_etcd_environment(render, platform, short):
     env = environment(_file(render, platform, short, "etcd"))
     p = SUPPORTED[platform]
     address = DB_HOSTS[short]
-    cluster = ",".join(f"{host_name(p, s)}=http://{a}:2380" for s, a in DB_HOSTS.items())
+    cluster = ",".join(f"{host_name(p, s)}=https://{a}:2380" for s, a in DB_HOSTS.items())
+    # TLS by default: clients and peers on https, a certificate of the cluster CA required of both.
     assert env == {
         "ETCD_NAME": host_name(p, short),
         "ETCD_DATA_DIR": "/var/lib/etcd",
-        "ETCD_LISTEN_PEER_URLS": f"http://{address}:2380",
-        "ETCD_LISTEN_CLIENT_URLS": f"http://{address}:2379,http://127.0.0.1:2379",
-        "ETCD_INITIAL_ADVERTISE_PEER_URLS": f"http://{address}:2380",
-        "ETCD_ADVERTISE_CLIENT_URLS": f"http://{address}:2379",
+        "ETCD_LISTEN_PEER_URLS": f"https://{address}:2380",
+        "ETCD_LISTEN_CLIENT_URLS": f"https://{address}:2379,https://127.0.0.1:2379",
+        "ETCD_INITIAL_ADVERTISE_PEER_URLS": f"https://{address}:2380",
+        "ETCD_ADVERTISE_CLIENT_URLS": f"https://{address}:2379",
         "ETCD_INITIAL_CLUSTER": cluster,
         "ETCD_INITIAL_CLUSTER_STATE": "new",
         "ETCD_INITIAL_CLUSTER_TOKEN": "pgha-etcd-cluster",
+        "ETCD_CERT_FILE": "/etc/pgha/tls/host.crt",
+        "ETCD_KEY_FILE": "/etc/pgha/tls/etcd.key",
+        "ETCD_TRUSTED_CA_FILE": "/etc/pgha/tls/ca.crt",
+        "ETCD_CLIENT_CERT_AUTH": "true",
+        "ETCD_PEER_CERT_FILE": "/etc/pgha/tls/host.crt",
+        "ETCD_PEER_KEY_FILE": "/etc/pgha/tls/etcd.key",
+        "ETCD_PEER_TRUSTED_CA_FILE": "/etc/pgha/tls/ca.crt",
+        "ETCD_PEER_CLIENT_CERT_AUTH": "true",
     }
 
 
@@ -60,10 +69,15 @@ def test_etcd_leader_placement(render, platform, short):
     service = _file(render, platform, short, "leader_away_service")
     assert exec_start(service) == [
         "ExecStart=/usr/bin/python3 -I /usr/local/lib/pgha/etcd-leader-away.py"
-        f" --endpoints={','.join(f'http://{a}:2379' for a in DB_HOSTS.values())}"
-        f" --own-endpoint=http://{DB_HOSTS[short]}:2379"
-        " --primary-url=http://127.0.0.1:8008/primary"
+        f" --endpoints={','.join(f'https://{a}:2379' for a in DB_HOSTS.values())}"
+        f" --own-endpoint=https://{DB_HOSTS[short]}:2379"
+        " --primary-url=https://127.0.0.1:8008/primary --cacert=%d/ca.crt"
     ]
+    # The dynamic user gets the CA, the certificate and etcd's key from systemd, never by path.
+    lines = service.splitlines()
+    assert {"LoadCredential=ca.crt:/etc/pgha/tls/ca.crt", "LoadCredential=host.crt:/etc/pgha/tls/host.crt",
+            "LoadCredential=host.key:/etc/pgha/tls/etcd.key",
+            "Environment=ETCDCTL_CACERT=%d/ca.crt ETCDCTL_CERT=%d/host.crt ETCDCTL_KEY=%d/host.key"} <= set(lines)
 
 
 @pytest.mark.parametrize(("platform", "short"), PROXIES, ids=[f"{p}-{s}" for p, s in PROXIES])
@@ -75,7 +89,10 @@ def test_haproxy(render, platform, short):
     for line in ("mode tcp", "retries 2", "timeout client 30m", "timeout server 30m", "timeout connect 4s", "timeout check 5s"):
         assert line in defaults, line
     assert {"mode http", "bind *:7000"} <= set(sections["listen stats"])
-    servers = [f"server {host_name(p, s)} {a}:5432 maxconn 200 check port 8008" for s, a in DB_HOSTS.items()]
+    # The checks speak TLS to Patroni, verify its certificate (CA and name) and show the proxy's own.
+    servers = [f"server {host_name(p, s)} {a}:5432 maxconn 200 check port 8008 check-ssl verify required"
+               f" ca-file /etc/pgha/tls/ca.crt verifyhost {host_name(p, s)} crt /etc/pgha/tls/haproxy.pem"
+               for s, a in DB_HOSTS.items()]
     for pool, port, uri in (("postgres_primary", 5000, "/primary"), ("postgres_replicas", 5001, "/replica")):
         lines = sections[f"listen {pool}"]
         assert f"bind *:{port}" in lines
