@@ -44,6 +44,7 @@ def inventory(children: dict) -> dict:
                 "patroni_superuser_password": "test-superuser-secret",
                 "patroni_replication_password": "test-replicator-secret",
                 "patroni_rewind_password": "test-rewind-secret",
+                "haproxy_stats_password": "test-stats-secret",
             },
             "hosts": {"localhost": {}},
             "children": children,
