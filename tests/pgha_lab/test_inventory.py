@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import shutil
 
 import pytest
@@ -47,6 +48,7 @@ def test_vip_and_password_come_from_the_group_vars(lab_inventory):
     ("write_port", "haproxy_write_port", "haproxy"),
     ("read_port", "haproxy_read_port", "haproxy"),
     ("stats_port", "haproxy_stats_port", "haproxy"),
+    ("stats_username", "haproxy_stats_username", "haproxy"),
     ("haproxy_config_file", "haproxy_config_file", "haproxy"),
     ("etcd_client_port", "etcd_client_port", "etcd"),
     ("etcd_peer_port", "etcd_peer_port", "etcd"),
@@ -67,6 +69,33 @@ def test_an_inventory_override_wins(tmp_path):
     assert read.scope == "other-cluster"
     assert read.restapi_port == 8010  # set for the postgres group only, where Patroni runs
     assert read.read_port == defaults("haproxy")["haproxy_read_port"]
+
+
+def _with_stats_password(tmp_path, password):
+    inv = tmp_path / "inventory"
+    shutil.copytree(LAB, inv)
+    (inv / "group_vars" / "haproxy.yml").write_text(yaml.safe_dump({"haproxy_stats_password": password}))
+    return inv
+
+
+def test_stats_password_comes_from_the_proxies_vars_and_is_not_shown(tmp_path):
+    read = Inventory.load(_with_stats_password(tmp_path, "stats-secret-1"))
+    assert read.stats_password == "stats-secret-1"
+    assert "stats-secret-1" not in repr(read)
+
+
+def test_stats_page_is_read_on_the_first_proxy_with_basic_auth(tmp_path):
+    """Not through the VIP: the stats page listens on each proxy's own address, behind basic auth."""
+    from pgha_lab.lab import Lab  # pylint: disable=import-outside-toplevel
+
+    lab = Lab.load(_with_stats_password(tmp_path, "stats-secret-1"))
+    request = lab.haproxy_stats_request()
+    first = lab.proxies[0]
+    assert request.full_url == f"http://{lab.addresses[first]}:{lab.stats_port}/;csv"
+    assert lab.vip not in request.full_url
+    kind, credentials = request.get_header("Authorization").split()
+    assert (kind, base64.b64decode(credentials).decode()) == ("Basic", f"{lab.stats_username}:stats-secret-1")
+    assert lab.haproxy_stats_request(lab.proxies[1]).full_url.startswith(f"http://{lab.addresses[lab.proxies[1]]}:")
 
 
 def test_renamed_groups_are_followed(tmp_path):
