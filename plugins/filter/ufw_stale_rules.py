@@ -11,7 +11,8 @@ short_description: The rules pgha added to ufw that are no longer wanted
 version_added: 1.0.0
 author: pgha maintainers (@pgha)
 description:
-  - Reads the rules ufw keeps (the C(### tuple ###) lines of C(/etc/ufw/user.rules) and C(user6.rules), the form
+  - >-
+    Reads the rules ufw keeps (the C(### tuple ###) lines of C(/etc/ufw/user.rules) and C(user6.rules), the form
     ufw itself and M(community.general.ufw) read them in) and returns those to delete.
   - 'A rule is pgha''s when its comment starts with C(pgha ): it is stale when it is not in O(wanted).'
   - 'Releases before 1.0.0 added uncommented rules opening every port to one source: an uncommented C(allow)
