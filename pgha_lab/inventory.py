@@ -41,6 +41,8 @@ _VARIABLES = {
     "write_port": "haproxy_write_port",
     "read_port": "haproxy_read_port",
     "stats_port": "haproxy_stats_port",
+    "stats_username": "haproxy_stats_username",
+    "stats_password": "haproxy_stats_password",
     "etcd_client_port": "etcd_client_port",
     "etcd_peer_port": "etcd_peer_port",
     "haproxy_config_file": "haproxy_config_file",
@@ -114,6 +116,8 @@ class Inventory:  # pylint: disable=too-many-instance-attributes  # one field pe
     write_port: int
     read_port: int
     stats_port: int
+    stats_username: str
+    stats_password: str = field(repr=False)
     etcd_client_port: int
     etcd_peer_port: int
     haproxy_config_file: str

@@ -6,6 +6,7 @@ Every address, port and name comes from the inventory (pgha_lab.inventory).
 
 from __future__ import annotations
 
+import base64
 import csv
 import io
 import base64
@@ -258,8 +259,18 @@ class Lab(Inventory):
         """The rendered HAProxy configuration on a proxy."""
         return self.sh(host, "cat", self.haproxy_config_file).stdout
 
-    def haproxy_stats(self) -> dict[tuple[str, str], str]:
-        with urllib.request.urlopen(f"http://{self.vip}:{self.stats_port}/;csv", timeout=5) as resp:
+    def haproxy_stats_request(self, host: str | None = None) -> urllib.request.Request:
+        """The request for a proxy's stats page as CSV (default: the first proxy's): on the proxy's own
+        address (the page is not bound to the VIP), with the stats user and password (basic auth)."""
+        address = self.addresses[host or self.proxies[0]]
+        credentials = base64.b64encode(f"{self.stats_username}:{self.stats_password}".encode()).decode()
+        return urllib.request.Request(f"{self.scheme}://{address}:{self.stats_port}/;csv",
+                                      headers={"Authorization": f"Basic {credentials}"})
+
+    def haproxy_stats(self, host: str | None = None) -> dict[tuple[str, str], str]:
+        """(proxy, server) -> status, from a proxy's stats page (default: the first proxy's)."""
+        context = self.tls_context() if self.tls else None
+        with urllib.request.urlopen(self.haproxy_stats_request(host), timeout=5, context=context) as resp:
             text = resp.read().decode().lstrip("# ")
         return {(r["pxname"], r["svname"]): r["status"] for r in csv.DictReader(io.StringIO(text))}
 

@@ -102,6 +102,20 @@ PORT_CLUSTERS = {
     )
 }
 
+# A cluster of the reference's five hosts on Rocky 10 (firewalld) whose hosts set the firewall's
+# sources: admin hosts (IPv4 and IPv6) on pg1 and ha1, the clients' networks on ha1, and the
+# deprecated single source on ha2. pg2, pg3: the defaults.
+SOURCES_CLUSTER = "sources"
+SOURCES_PLATFORM = "rocky10"
+ADMIN_SOURCES = ["192.0.2.5", "2001:db8:1::/64"]
+CLIENT_SOURCES = ["198.51.100.0/24", "2001:db8:2::/64"]
+LEGACY_SOURCE = "203.0.113.0/24"
+SOURCES_HOST_VARS = {
+    "pg1": {"common_firewall_admin_sources": ADMIN_SOURCES},
+    "ha1": {"common_firewall_admin_sources": ADMIN_SOURCES, "common_firewall_client_sources": CLIENT_SOURCES},
+    "ha2": {"common_firewall_source": LEGACY_SOURCE},
+}
+
 # What each database host installs (patroni_postgresql_source, patroni_postgresql_version).
 SOURCES = {"pg1": ("pgdg", "18"), "pg2": ("pgdg", "17"), "pg3": ("distro", None)}
 

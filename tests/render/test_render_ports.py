@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import pytest
 
-import render_tasks as tasks
 from render_files import environment, exec_start, haproxy_sections, patroni_config
+from render_firewall import applied
 from render_platforms import DB_HOSTS, PORT_CLUSTERS, PROXY_HOSTS, SUPPORTED, host_name
 from render_reference import PORTS
 
@@ -28,7 +28,6 @@ DEFAULT = [(p, s) for p in SUPPORTED for s in HOSTS]
 MOVED = [(c, s) for c in PORT_CLUSTERS for s in HOSTS]
 MOVED_DB = [(c, s) for c in PORT_CLUSTERS for s in DB_HOSTS]
 MOVED_PROXIES = [(c, s) for c in PORT_CLUSTERS for s in PROXY_HOSTS]
-OPEN_PORTS = {"ansible.posix.firewalld", "community.general.ufw"}
 
 
 def _ids(params):
@@ -48,16 +47,11 @@ def _host(render, key, short) -> dict:
 
 
 def _opened(render, key, short) -> list[int]:
-    """The TCP ports the host's firewall tasks open: the loop of the task that opens the
-    cluster's ports with the family's module, each item rendered into the module's port."""
+    """The TCP ports the host's firewall tasks open: the ports of the rules the family's module
+    applies (render_firewall.applied), each once."""
     cluster = _cluster(key)
-    variables = tasks.variables(render, getattr(cluster, "platform", cluster), host_name(cluster, short))
-    opening = [t for t in tasks.load("common", "firewall.yml")
-               if t.action in OPEN_PORTS and "loop" in t.raw and tasks.holds(t, variables)]
-    assert len(opening) == 1, [t.name for t in opening]
-    task = opening[0]
-    items = tasks.render(task.raw["loop"], variables)
-    return [int(str(tasks.render(task.args["port"], variables | {"item": item})).removesuffix("/tcp")) for item in items]
+    _module, rules = applied(render, getattr(cluster, "platform", cluster), host_name(cluster, short))
+    return sorted({r["port"] for r in rules if r["proto"] == "tcp"})
 
 
 @pytest.mark.parametrize(("key", "short"), DEFAULT, ids=_ids(DEFAULT))

@@ -11,6 +11,7 @@ import re
 
 import pytest
 
+import render_tasks as tasks
 from render_files import environment, exec_start, haproxy_sections
 from render_platforms import DB_HOSTS, PROXY_HOSTS, SUPPORTED, VIP, host_name
 
@@ -88,7 +89,12 @@ def test_haproxy(render, platform, short):
     defaults = sections["defaults"]
     for line in ("mode tcp", "retries 2", "timeout client 30m", "timeout server 30m", "timeout connect 4s", "timeout check 5s"):
         assert line in defaults, line
-    assert {"mode http", "bind *:7000"} <= set(sections["listen stats"])
+    # The stats page: on the proxy's own address only, behind basic auth, without HAProxy's version.
+    stats = sections["listen stats"]
+    # Served over TLS with the proxy's certificate (pgha_tls_enabled, the default).
+    bind = f"bind {PROXY_HOSTS[short]}:7000 ssl crt /etc/pgha/tls/haproxy.pem"
+    assert {"mode http", bind, "stats hide-version", "stats auth 'admin:test-stats-secret'"} <= set(stats)
+    assert not [line for line in stats if line.startswith("bind") and line != bind]
     # The checks speak TLS to Patroni, verify its certificate (CA and name) and show the proxy's own.
     servers = [f"server {host_name(p, s)} {a}:5432 maxconn 200 check port 8008 check-ssl verify required"
                f" ca-file /etc/pgha/tls/ca.crt verifyhost {host_name(p, s)} crt /etc/pgha/tls/haproxy.pem"
@@ -123,3 +129,13 @@ def test_keepalived(render, platform, short):
     assert "authentication { auth_type PASS auth_pass test-vrrp }" in instance
     assert f"virtual_ipaddress {{ {VIP}/24 }}" in instance
     assert "track_script { chk_haproxy }" in instance
+    # VRRP unicast (keepalived_unicast, on by default): from this proxy's address to the other's.
+    peer = {"ha1": "10.0.1.22", "ha2": "10.0.1.21"}[short]
+    assert f"unicast_src_ip {PROXY_HOSTS[short]} unicast_peer {{ {peer} }}" in instance
+
+
+def test_haproxy_config_file_holds_a_secret():
+    """The configuration holds the stats password: root's, mode 0600, never printed (no diff, no log)."""
+    [task] = tasks.find(tasks.load("haproxy", "main.yml"), "ansible.builtin.template", src="haproxy.cfg.j2")
+    assert (task.args["owner"], task.args["group"], task.args["mode"]) == ("root", "root", "0600")
+    assert task.raw["diff"] is False and task.raw["no_log"] is True
