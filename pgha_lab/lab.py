@@ -11,6 +11,7 @@ import csv
 import io
 import base64
 import json
+import socket
 import ssl
 import subprocess
 import time
@@ -101,6 +102,45 @@ class Lab(Inventory):
     def client_cert(self, host: str) -> tuple[str, str]:
         """A host's certificate and key as the controller keeps them (signed by the cluster CA)."""
         return str(self.pki_dir / f"{host}.crt"), str(self.pki_dir / f"{host}.key")
+
+    def controller_ca(self) -> bytes:
+        """The cluster CA certificate as the controller keeps it."""
+        with open(self.ca_file, "rb") as f:
+            return f.read()
+
+    def tls_endpoints(self) -> list[tuple[str, int]]:
+        """(host, port) of every TLS listener that speaks TLS from the first byte: etcd's client
+        port and Patroni's REST API on the database nodes, the stats page on the proxies."""
+        return ([(h, self.etcd_client_port) for h in self.etcd] + [(h, self.restapi_port) for h in self.postgres]
+                + [(h, self.stats_port) for h in self.proxies])
+
+    def served_certificates(self) -> dict[tuple[str, int], bytes]:
+        """(host, port) -> the DER certificate the listener serves now (None when it does not answer).
+        The first proxy's certificate is shown as client certificate (etcd requires one)."""
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+        context.load_cert_chain(*self.client_cert(self.proxies[0]))
+        served = {}
+        for host, port in self.tls_endpoints():
+            try:
+                with socket.create_connection((self.addresses[host], port), timeout=5) as sock:
+                    with context.wrap_socket(sock) as tls:
+                        served[(host, port)] = tls.getpeercert(binary_form=True)
+            except OSError:
+                served[(host, port)] = None
+        return served
+
+    def endpoints_verify(self) -> bool:
+        """Every TLS listener's certificate verifies against the controller's CA, for its address."""
+        context = self.tls_context(self.client_cert(self.proxies[0]))
+        for host, port in self.tls_endpoints():
+            try:
+                with socket.create_connection((self.addresses[host], port), timeout=5) as sock:
+                    with context.wrap_socket(sock, server_hostname=self.addresses[host]):
+                        pass
+            except OSError:
+                return False
+        return True
 
     @property
     def scheme(self) -> str:

@@ -65,3 +65,35 @@ def rolling_restart(c: Context):
     c.wait_writes()
     _playbook_outcome(c, result, old_leader=old["name"], sync_before=sync["name"], new_leader=new and new["name"],
                       restarted=restarted)
+
+
+def _rotate(c: Context, rotate_ca: bool):
+    lab = c.lab
+    ca_before = lab.controller_ca()
+    before = lab.served_certificates()
+    extra = {"pgha_tls_rotate_ca": True} if rotate_ca else None
+    c.fault("playbooks/rotate-certs.yml" + (" -e pgha_tls_rotate_ca=true" if rotate_ca else ""))
+    result = lab.playbook("playbooks/rotate-certs.yml", c.workdir, extra)
+    c.check("rotation playbook succeeded", result.returncode == 0)
+    after = lab.served_certificates()
+    c.check("every TLS endpoint serves a new certificate", bool(before) and all(after.get(k) not in (None, v)
+                                                                                  for k, v in before.items()))
+    c.check("every endpoint verifies against the cluster CA", lab.endpoints_verify())
+    if rotate_ca:
+        c.check("the cluster CA is a new one", lab.controller_ca() != ca_before)
+    c.wait_writes()
+    _playbook_outcome(c, result, endpoints=sorted(f"{h}:{p}" for h, p in before))
+
+
+@drill("rotate_certs", "renew every host certificate (playbooks/rotate-certs.yml)")
+def rotate_certs(c: Context):
+    """playbooks/rotate-certs.yml: every host certificate re-issued and served (etcd, Patroni's REST
+    API, HAProxy's stats page) without a restart of PostgreSQL, writes going on."""
+    _rotate(c, rotate_ca=False)
+
+
+@drill("rotate_ca", "renew the CA and every certificate (playbooks/rotate-certs.yml -e pgha_tls_rotate_ca=true)")
+def rotate_ca(c: Context):
+    """playbooks/rotate-certs.yml -e pgha_tls_rotate_ca=true: a new CA, every certificate re-issued by it,
+    the old CA no longer trusted, writes going on."""
+    _rotate(c, rotate_ca=True)
