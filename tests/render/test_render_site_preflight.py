@@ -33,6 +33,9 @@ REFUSED = {
     "keepalived_virtual_router_id": ("ha2", "fifty-one", "keepalived"),
     "haproxy_stats_password": ("ha1", "CHANGE_ME", "haproxy"),  # a placeholder (refused under no_log)
     "common_firewall_admin_sources": ("pg2", ["10.0.1.300"], "common"),  # not an address
+    # A member deployed without TLS (its etcd environment file advertises http://) while TLS is on:
+    # switching a running cluster is refused. The value is replaced by such a file (see site_runs).
+    "etcd_config_file": ("pg3", PLAIN_ETCD_ENV := "<a plain etcd environment file>", "etcd"),
 }
 
 
@@ -67,6 +70,9 @@ def site_runs(tmp_path_factory, pgdg_mirror) -> dict:
         host_vars = {"pg3": {"patroni_postgresql_source": "pgdg"}}  # every source probe goes to the local server
         if case:
             short, value, _role = REFUSED[case]
+            if value == PLAIN_ETCD_ENV:
+                value = str(work / "etcd.env")
+                (work / "etcd.env").write_text('ETCD_NAME="site-pg3"\nETCD_ADVERTISE_CLIENT_URLS="http://10.0.1.13:2379"\n')
             host_vars.setdefault(short, {})[case] = value
         children = {KEY: cluster(KEY, SUPPORTED["debian13"], cache, groups={g: g for g in ("etcd", "postgres", "haproxy")},
                                  cluster_vars={"patroni_pgdg_apt_url": pgdg_mirror}, host_vars=host_vars)}
@@ -100,7 +106,7 @@ def test_valid_cluster_passes_every_preflight(site_runs):
     assert plays[0]["play"]["name"] == _first_play_name()
     results = _results(plays[0])
     assert not [r for r in results if r[3].get("failed")]
-    for role in ("common", "etcd", "watchdog", "patroni", "haproxy", "keepalived"):
+    for role in ("common", "pgha_tls", "etcd", "watchdog", "patroni", "haproxy", "keepalived"):
         assert [r for r in results if f"/roles/{role}/tasks/preflight.yml" in r[0]], f"{role}'s preflight did not run"
 
 
