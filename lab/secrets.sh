@@ -2,12 +2,13 @@
 # The lab's secrets, generated on this machine, never committed:
 #   lab/secrets.sh [inventory directory ...]   (default: inventory/lab inventory/lab-rocky10)
 # writes <inventory>/group_vars/all/secrets.yml (mode 0600, ignored by git) with random
-# passwords for PostgreSQL's three accounts, Patroni's REST API and HAProxy's stats
+# passwords for PostgreSQL's three accounts, the lab's application role (pgha_app_password,
+# patroni_users in main.yml), Patroni's REST API and HAProxy's stats
 # page, the VRRP key (8 characters: keepalived's PASS limit), and pgha_tls_pki_dir:
 # the lab's certificate authority in <inventory>/pki, an absolute path, so Molecule
 # (which reads the inventory from its own directory) and the lab tools share it.
-# An existing file keeps its passwords; only its pgha_tls_pki_dir line is rewritten
-# when the checkout moved.
+# An existing file keeps its passwords; its pgha_tls_pki_dir line is rewritten
+# when the checkout moved, and a password added since it was made is appended.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ $# -gt 0 ] || set -- inventory/lab inventory/lab-rocky10
@@ -28,6 +29,7 @@ for inventory in "$@"; do
       echo "patroni_replication_password: $(secret 24)"
       echo "patroni_rewind_password: $(secret 24)"
       echo "patroni_restapi_password: $(secret 24)"
+      echo "pgha_app_password: $(secret 24)"
       echo "haproxy_stats_password: $(secret 24)"
       echo "keepalived_auth_pass: $(secret 8)"
       echo "pgha_tls_pki_dir: $pki"
@@ -38,5 +40,7 @@ for inventory in "$@"; do
     sed -i "s|^pgha_tls_pki_dir: .*|pgha_tls_pki_dir: $pki|" "$file"
     grep -q '^pgha_tls_pki_dir:' "$file" || echo "pgha_tls_pki_dir: $pki" >> "$file"
   fi
+  # A file made before the key existed gets it (the others keep their values).
+  grep -q '^pgha_app_password:' "$file" || echo "pgha_app_password: $(secret 24)" >> "$file"
   chmod 0600 "$file"
 done

@@ -25,17 +25,46 @@ from render_run import ROOT, ansible_playbook, cluster, inventory, output, prepa
 SITE = ROOT / "playbooks" / "site.yml"
 KEY = "site"
 
-# variable -> (short name of the host that sets it, its bad value, the role whose preflight refuses it).
-# keepalived_virtual_router_id is refused by the keepalived role's `preflight` argument spec (an int).
+# case -> (the variable, short name of the host that sets it, its bad value, the role whose
+# preflight refuses it, what the message must say). keepalived_virtual_router_id is refused by
+# the keepalived role's `preflight` argument spec (an int); the patroni_users and
+# patroni_databases cases by the patroni preflight's rules, each naming the element.
 REFUSED = {
-    "watchdog_mode": ("pg2", "sometimes", "watchdog"),
-    "haproxy_backend_port": ("ha1", 6432, "haproxy"),  # removed: the backends use the members' published ports
-    "keepalived_virtual_router_id": ("ha2", "fifty-one", "keepalived"),
-    "haproxy_stats_password": ("ha1", "CHANGE_ME", "haproxy"),  # a placeholder (refused under no_log)
-    "common_firewall_admin_sources": ("pg2", ["10.0.1.300"], "common"),  # not an address
+    "watchdog_mode": ("watchdog_mode", "pg2", "sometimes", "watchdog", "watchdog_mode"),
+    # removed: the backends use the members' published ports
+    "haproxy_backend_port": ("haproxy_backend_port", "ha1", 6432, "haproxy", "haproxy_backend_port"),
+    "keepalived_virtual_router_id": ("keepalived_virtual_router_id", "ha2", "fifty-one", "keepalived",
+                                     "keepalived_virtual_router_id"),
+    # a placeholder, refused under no_log: the censored result's task name names the variable
+    "haproxy_stats_password": ("haproxy_stats_password", "ha1", "CHANGE_ME", "haproxy", "haproxy_stats_password"),
+    "common_firewall_admin_sources": ("common_firewall_admin_sources", "pg2", ["10.0.1.300"], "common",
+                                      "common_firewall_admin_sources"),  # not an address
     # A member deployed without TLS (its etcd environment file advertises http://) while TLS is on:
     # switching a running cluster is refused. The value is replaced by such a file (see site_runs).
-    "etcd_config_file": ("pg3", PLAIN_ETCD_ENV := "<a plain etcd environment file>", "etcd"),
+    "etcd_config_file": ("etcd_config_file", "pg3", PLAIN_ETCD_ENV := "<a plain etcd environment file>", "etcd",
+                         "Switching a running cluster to TLS is not supported"),
+    "users-placeholder-password": ("patroni_users", "pg2", [{"name": "app", "password": "CHANGE_ME"}], "patroni",
+                                   "patroni_users[0] (app): password is unset or still an example placeholder"),
+    "users-system-account": ("patroni_users", "pg2", [{"name": "app", "password": "app-render-secret"},
+                                                      {"name": "replicator", "password": "other-render-secret"}],
+                             "patroni", "patroni_users[1] (replicator): replicator is one of the accounts Patroni owns"),
+    # The module's own comma-separated form: passed on as it is, each letter would become a flag.
+    "users-flags-string": ("patroni_users", "pg2", [{"name": "app", "password": "app-render-secret",
+                                                     "role_attr_flags": "LOGIN,CREATEDB"}],
+                           "patroni", "patroni_users[0] (app): role_attr_flags must be a list"),
+    "databases-unknown-owner": ("patroni_databases", "pg2", [{"name": "app", "owner": "nobody"}], "patroni",
+                                "patroni_databases[0] (app): owner nobody is neither the superuser"),
+    "databases-absent-without-drop-data": ("patroni_databases", "pg2", [{"name": "app", "owner": "app"},
+                                                                        {"name": "old", "state": "absent"}],
+                                           "patroni", "patroni_databases[1] (old): state absent drops the database"),
+}
+# Valid lists on the whole cluster: every case but its own host passes them.
+APP_OBJECTS = {
+    "patroni_users": [{"name": "app", "password": "app-render-secret", "role_attr_flags": ["LOGIN", "nocreatedb"],
+                       "connection_limit": 20},
+                      {"name": "gone", "state": "absent"}],
+    "patroni_databases": [{"name": "app", "owner": "app"},
+                          {"name": "scratch", "state": "absent", "drop_data": True}],
 }
 
 
@@ -69,13 +98,13 @@ def site_runs(tmp_path_factory, pgdg_mirror) -> dict:
         cache: dict[str, dict] = {}
         host_vars = {"pg3": {"patroni_postgresql_source": "pgdg"}}  # every source probe goes to the local server
         if case:
-            short, value, _role = REFUSED[case]
+            variable, short, value, _role, _message = REFUSED[case]
             if value == PLAIN_ETCD_ENV:
                 value = str(work / "etcd.env")
                 (work / "etcd.env").write_text('ETCD_NAME="site-pg3"\nETCD_ADVERTISE_CLIENT_URLS="http://10.0.1.13:2379"\n')
-            host_vars.setdefault(short, {})[case] = value
+            host_vars.setdefault(short, {})[variable] = value
         children = {KEY: cluster(KEY, SUPPORTED["debian13"], cache, groups={g: g for g in ("etcd", "postgres", "haproxy")},
-                                 cluster_vars={"patroni_pgdg_apt_url": pgdg_mirror}, host_vars=host_vars)}
+                                 cluster_vars={"patroni_pgdg_apt_url": pgdg_mirror, **APP_OBJECTS}, host_vars=host_vars)}
         env = prepare(work, inventory(children), cache) | {"ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json"}
         started[case] = (work, ansible_playbook(work, env, "--check", "--tags", "preflight", str(SITE)))
     runs = {}
@@ -113,7 +142,7 @@ def test_valid_cluster_passes_every_preflight(site_runs):
 @pytest.mark.parametrize("case", list(REFUSED))
 def test_bad_value_for_a_later_role_stops_the_first_play(site_runs, case):
     """The role's preflight refuses the value, naming the variable, on the host that sets it."""
-    short, _value, role = REFUSED[case]
+    _variable, short, _value, role, message = REFUSED[case]
     rc, plays = site_runs[case]
     assert rc != 0
     # The run ends in the first play: no later play starts, so no host changes.
@@ -124,6 +153,14 @@ def test_bad_value_for_a_later_role_stops_the_first_play(site_runs, case):
     path, name, _host, result = failed[0]
     assert f"pgha.cluster.{role} :" in name or f"/roles/{role}/" in path, (path, name)
     # A check on a secret runs under no_log: its result is censored, and its name names the variable.
-    assert case in (name if result.get("censored") else result["msg"]), (name, result)
+    assert message in (name if result.get("censored") else result["msg"]), (name, result)
     # It is the last task the play ran: nothing after it, on any host.
     assert results[-1][0:2] == (path, name)
+
+
+def test_application_passwords_stay_out_of_the_output(site_runs):
+    """The patroni_users checks name the element and what is wrong, never the password."""
+    for case, (_rc, plays) in site_runs.items():
+        text = json.dumps(plays)
+        for secret in ("app-render-secret", "other-render-secret"):
+            assert secret not in text, f"{case or 'valid'}: {secret} appears in the run's output"
