@@ -85,14 +85,15 @@ def _rotate(c: Context, rotate_ca: bool):
     _playbook_outcome(c, result, endpoints=sorted(f"{h}:{p}" for h, p in before))
 
 
-@drill("rotate_certs", "renew every host certificate (playbooks/rotate-certs.yml)")
+@drill("rotate_certs", "renew every host certificate (playbooks/rotate-certs.yml)", in_all=False)
 def rotate_certs(c: Context):
     """playbooks/rotate-certs.yml: every host certificate re-issued and served (etcd, Patroni's REST
     API, HAProxy's stats page) without a restart of PostgreSQL, writes going on."""
     _rotate(c, rotate_ca=False)
 
 
-@drill("rotate_ca", "renew the CA and every certificate (playbooks/rotate-certs.yml -e pgha_tls_rotate_ca=true)")
+@drill("rotate_ca", "renew the CA and every certificate (playbooks/rotate-certs.yml -e pgha_tls_rotate_ca=true)",
+       in_all=False)
 def rotate_ca(c: Context):
     """playbooks/rotate-certs.yml -e pgha_tls_rotate_ca=true: a new CA, every certificate re-issued by it,
     the old CA no longer trusted, writes going on."""
