@@ -5,7 +5,7 @@
 # passwords for PostgreSQL's three accounts, the lab's application role (pgha_app_password,
 # patroni_users in main.yml), Patroni's REST API and HAProxy's stats
 # page, the VRRP key (8 characters: keepalived's PASS limit), and pgha_tls_pki_dir:
-# the lab's certificate authority in <inventory>/pki, an absolute path, so Molecule
+# the lab's certificate authority in <inventory>/.pki, an absolute path, so Molecule
 # (which reads the inventory from its own directory) and the lab tools share it.
 # An existing file keeps its passwords; its pgha_tls_pki_dir line is rewritten
 # when the checkout moved, and a password added since it was made is appended.
@@ -18,7 +18,7 @@ secret() { python3 -c 'import secrets, sys; print(secrets.token_urlsafe(int(sys.
 for inventory in "$@"; do
   dir="$inventory/group_vars/all"
   file="$dir/secrets.yml"
-  pki="$(cd "$inventory" && pwd)/pki"
+  pki="$(cd "$inventory" && pwd)/.pki"
   mkdir -p "$dir"
   if [ ! -f "$file" ]; then
     umask 077

@@ -122,7 +122,7 @@ class Inventory:  # pylint: disable=too-many-instance-attributes  # one field pe
     etcd_peer_port: int
     haproxy_config_file: str
     #: TLS on every link (pgha_tls_enabled), and the controller directory of the cluster CA
-    #: (pgha_tls_pki_dir; unset: `pki` beside the inventory, the role's default).
+    #: (pgha_tls_pki_dir; unset: `.pki` in the inventory directory, the role's default).
     tls: bool = True
     pki_dir: Path | None = None
     #: Where the pgha_tls role installs the CA and the host certificate on every host.
@@ -151,7 +151,7 @@ class Inventory:  # pylint: disable=too-many-instance-attributes  # one field pe
         pki_dir = first_vars.get("pgha_tls_pki_dir")
         return cls(
             tls=str(tls).lower() in ("true", "yes", "on", "1"),
-            pki_dir=Path(pki_dir) if pki_dir and "{{" not in str(pki_dir) else path / "pki",
+            pki_dir=Path(pki_dir) if pki_dir and "{{" not in str(pki_dir) else path / ".pki",
             host_tls_dir=str(first_vars.get("pgha_tls_dir", role_defaults("pgha_tls")["pgha_tls_dir"])),
             path=path,
             addresses={h: str(v["common_address"]) for h, v in hostvars.items() if v.get("common_address")},

@@ -192,7 +192,8 @@ class Lab(Inventory):
 
     def leader(self, exclude: tuple[str, ...] = ()) -> dict | None:
         members = self.cluster(exclude)["members"]
-        leaders = [m for m in members if m["role"] == "leader" and m["state"] == "running"]
+        # Right after a promotion /cluster may list the leader before its timeline: not led yet.
+        leaders = [m for m in members if m["role"] == "leader" and m["state"] == "running" and "timeline" in m]
         return leaders[0] if len(leaders) == 1 else None
 
     def leader_and_sync(self) -> tuple[dict, dict]:

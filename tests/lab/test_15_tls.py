@@ -163,7 +163,7 @@ def test_pg_hba_has_no_plain_tcp_line(lab):
     assert rows and all(r[0] == "hostssl" for r in rows), rows
     replication = [r for r in rows if r[1] == ["replication"]]
     members = {lab.addresses[h] for h in lab.postgres}
-    assert {r[3] for r in replication} == members, replication
+    assert {r[3] for r in replication} == members | {"127.0.0.1", "::1"}, replication
 
 
 # --- keys on the hosts ------------------------------------------------------------

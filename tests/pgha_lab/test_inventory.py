@@ -45,16 +45,16 @@ def test_vip_and_password_come_from_the_group_vars(lab_inventory):
 
 def test_tls_settings_come_from_the_inventory(lab_inventory, tmp_path):
     """TLS is on (the pgha_tls role's default); the CA directory is the one lab/secrets.sh wrote;
-    without pgha_tls_pki_dir it is `pki` beside the inventory (the role's default)."""
+    without pgha_tls_pki_dir it is `.pki` in the inventory directory (the role's default)."""
     secrets = yaml.safe_load((LAB / "group_vars" / "all" / "secrets.yml").read_text())
     assert lab_inventory.tls is True
-    assert str(lab_inventory.pki_dir) == secrets["pgha_tls_pki_dir"] == str((LAB / "pki").resolve())
+    assert str(lab_inventory.pki_dir) == secrets["pgha_tls_pki_dir"] == str((LAB / ".pki").resolve())
     inv = tmp_path / "inventory"
-    shutil.copytree(LAB, inv, ignore=shutil.ignore_patterns("pki"))
+    shutil.copytree(LAB, inv, ignore=shutil.ignore_patterns(".pki"))
     (inv / "group_vars" / "all" / "secrets.yml").write_text("patroni_superuser_password: x\n")
     (inv / "group_vars" / "all" / "tls.yml").write_text("pgha_tls_enabled: false\n")
     plain = Inventory.load(inv)
-    assert plain.tls is False and plain.pki_dir == inv / "pki"
+    assert plain.tls is False and plain.pki_dir == inv / ".pki"
 
 
 @pytest.mark.parametrize("field, variable_name, role", [

@@ -64,6 +64,9 @@ def test_patroni_config(render, platform, short):
     assert hba == [
         "local all all peer",
         "hostssl all all 127.0.0.1/32 scram-sha-256",
+        # Patroni reads a replica's own timeline over a replication connection to localhost.
+        "hostssl replication replicator 127.0.0.1/32 scram-sha-256",
+        "hostssl replication replicator ::1/128 scram-sha-256",
         *[f"hostssl replication replicator {m} scram-sha-256" for m in members],
         *[f"hostssl all rewind_user {m} scram-sha-256" for m in members],
         "hostssl all rewind_user 0.0.0.0/0 reject",

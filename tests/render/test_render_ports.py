@@ -112,7 +112,7 @@ def test_etcd_follows_the_moved_ports(render, key, short):
         "ExecStart=/usr/bin/python3 -I /usr/local/lib/pgha/etcd-leader-away.py"
         f" --endpoints={','.join(f'{scheme}://{a}:2479' for a in DB_HOSTS.values())}"
         f" --own-endpoint={scheme}://{address}:2479"
-        f" --primary-url={scheme}://127.0.0.1:8018/primary" + (" --cacert=%d/ca.crt" if scheme == "https" else "")
+        f" --primary-url={scheme}://127.0.0.1:8018/primary" + (" --cacert=/etc/pgha/tls/ca.crt" if scheme == "https" else "")
     ]
 
 
@@ -139,4 +139,4 @@ def test_tls_follows_pgha_tls_enabled(render, key, short):
         assert [line.split()[0] for line in hba if not line.startswith("local")] == ["host"] * (len(hba) - 1)
     # The REST API's unsafe endpoints need the password either way.
     assert config["restapi"]["authentication"] == {"username": "patroni", "password": "test-restapi-secret"}
-    assert [line.split()[-2] for line in hba if " replication " in line] == members
+    assert [line.split()[-2] for line in hba if " replication " in line] == ["127.0.0.1/32", "::1/128", *members]

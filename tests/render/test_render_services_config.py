@@ -72,13 +72,13 @@ def test_etcd_leader_placement(render, platform, short):
         "ExecStart=/usr/bin/python3 -I /usr/local/lib/pgha/etcd-leader-away.py"
         f" --endpoints={','.join(f'https://{a}:2379' for a in DB_HOSTS.values())}"
         f" --own-endpoint=https://{DB_HOSTS[short]}:2379"
-        " --primary-url=https://127.0.0.1:8008/primary --cacert=%d/ca.crt"
+        " --primary-url=https://127.0.0.1:8008/primary --cacert=/etc/pgha/tls/ca.crt"
     ]
-    # The dynamic user gets the CA, the certificate and etcd's key from systemd, never by path.
+    # It runs as etcd's user, with etcd's certificate and key (etcdctl reads them from the environment).
     lines = service.splitlines()
-    assert {"LoadCredential=ca.crt:/etc/pgha/tls/ca.crt", "LoadCredential=host.crt:/etc/pgha/tls/host.crt",
-            "LoadCredential=host.key:/etc/pgha/tls/etcd.key",
-            "Environment=ETCDCTL_CACERT=%d/ca.crt ETCDCTL_CERT=%d/host.crt ETCDCTL_KEY=%d/host.key"} <= set(lines)
+    assert {"User=etcd", "Group=etcd", "Environment=ETCDCTL_CACERT=/etc/pgha/tls/ca.crt"
+            " ETCDCTL_CERT=/etc/pgha/tls/host.crt ETCDCTL_KEY=/etc/pgha/tls/etcd.key"} <= set(lines)
+    assert "DynamicUser=yes" not in lines
 
 
 @pytest.mark.parametrize(("platform", "short"), PROXIES, ids=[f"{p}-{s}" for p, s in PROXIES])
