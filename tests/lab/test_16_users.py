@@ -52,7 +52,7 @@ def _users_task_statuses(output: str) -> dict[str, list[str]]:
     """Task name -> the status words (ok, changed, skipping, failed) of its host lines, for the users tasks."""
     statuses: dict[str, list[str]] = {}
     for block in re.split(r"^TASK \[", output, flags=re.M)[1:]:
-        header, _, body = block.partition("\n")
+        header, _newline, body = block.partition("\n")
         name = header.split("]")[0].split(" : ", 1)[-1]
         if name in USERS_TASKS:
             statuses.setdefault(name, []).extend(re.findall(r"^(ok|changed|skipping|failed|fatal): \[", body, re.M))

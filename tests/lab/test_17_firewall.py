@@ -17,7 +17,7 @@ def outsider(lab):
     """A container on the lab network, at an address no host of the inventory has."""
     assert OUTSIDER_ADDRESS not in lab.addresses.values()
     image = lab.docker("inspect", "-f", "{{.Config.Image}}", lab.postgres[0]).stdout.strip()
-    network = next(iter(json.loads(lab.docker("inspect", "-f", "{{json .NetworkSettings.Networks}}", lab.postgres[0]).stdout)))
+    network = list(json.loads(lab.docker("inspect", "-f", "{{json .NetworkSettings.Networks}}", lab.postgres[0]).stdout))[0]
     if lab.docker("ps", "-aq", "-f", f"name=^{OUTSIDER}$").stdout.strip():
         lab.docker("rm", "-f", OUTSIDER)
     lab.docker("run", "-d", "--name", OUTSIDER, "--network", network, "--ip", OUTSIDER_ADDRESS, image, "sleep", "infinity")

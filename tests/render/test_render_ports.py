@@ -77,7 +77,7 @@ def test_haproxy_follows_the_moved_ports(render, key, short):
     sections = haproxy_sections(_host(render, key, short)["files"]["haproxy"])
     assert "bind *:6000" in sections["listen postgres_primary"]
     assert "bind *:5001" in sections["listen postgres_replicas"]
-    tls = (f" check-ssl verify required ca-file /etc/pgha/tls/ca.crt verifyhost {{}} crt /etc/pgha/tls/haproxy.pem"
+    tls = (" check-ssl verify required ca-file /etc/pgha/tls/ca.crt verifyhost {} crt /etc/pgha/tls/haproxy.pem"
            if cluster.tls else "")
     servers = [f"server {host_name(cluster, s)} {a}:6432 maxconn 200 check port 8018" + tls.format(host_name(cluster, s))
                for s, a in DB_HOSTS.items()]
