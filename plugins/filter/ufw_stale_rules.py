@@ -13,7 +13,7 @@ author: pgha maintainers (@pgha)
 description:
   - >-
     Reads the rules ufw keeps (the C(### tuple ###) lines of C(/etc/ufw/user.rules) and C(user6.rules), the form
-    ufw itself and M(community.general.ufw) read them in) and returns those to delete.
+    ufw itself and C(community.general.ufw) read them in) and returns those to delete.
   - 'A rule is pgha''s when its comment starts with C(pgha ): it is stale when it is not in O(wanted).'
   - 'Releases before 1.0.0 added uncommented rules opening every port to one source: an uncommented C(allow)
     rule from O(legacy_source) to one of O(legacy_ports) (or of protocol C(vrrp)) is stale too. Run this after
