@@ -16,6 +16,9 @@ import urllib.request
 import psycopg
 import pytest
 from cryptography import x509
+# Imported here, not lazily at fixture time: a combined lab run (test_05 first) could no longer
+# import cryptography.hazmat.backends when the fixture first generated a key.
+from cryptography.hazmat import backends  # noqa: F401  pylint: disable=unused-import
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
