@@ -14,8 +14,10 @@ templates. The result is one JSON file, read by the `rendered` fixture.
 
 from __future__ import annotations
 
+import http.server
 import json
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -95,3 +97,23 @@ def render(rendered) -> dict:
 @pytest.fixture(scope="session")
 def preflight(rendered) -> dict:
     return rendered["preflight"]
+
+
+class _Ok(http.server.BaseHTTPRequestHandler):
+    def do_HEAD(self):
+        self.send_response(200)
+        self.end_headers()
+
+    def log_message(self, format, *args):  # pylint: disable=redefined-builtin
+        pass
+
+
+@pytest.fixture(scope="module")
+def pgdg_mirror():
+    """The URL of a local server that answers every request with 200 (the preflight's PGDG probe)."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Ok)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    thread.join()

@@ -31,6 +31,13 @@ for host, facts in json.loads(open(sys.argv[1]).read()).items():
 """
 
 
+# Host variables for a site.yml preflight run on the faked cluster: pg3 (the distro source in
+# SOURCES) installs from PGDG too, so every package source probe goes to the pgdg_mirror
+# fixture's local server and none to the controller's own apt (parallel runs would contend
+# for its lock, and apt on the CI machine is not the faked host's).
+LOCAL_SOURCE_PROBES = {"pg3": {"patroni_postgresql_source": "pgdg"}}
+
+
 def inventory(children: dict) -> dict:
     """An inventory of local hosts with the settings every cluster needs (VIP, passwords)."""
     return {

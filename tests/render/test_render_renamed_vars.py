@@ -13,14 +13,12 @@ warning naming its new name and the release that removes it."""
 
 from __future__ import annotations
 
-import http.server
 import json
-import threading
 
 import pytest
 
 from render_platforms import SUPPORTED, host_name
-from render_run import ROOT, ansible_playbook, cluster, inventory, output, prepare
+from render_run import LOCAL_SOURCE_PROBES, ROOT, ansible_playbook, cluster, inventory, output, prepare
 
 SITE = ROOT / "playbooks" / "site.yml"
 KEY = "renamed"
@@ -33,35 +31,13 @@ CASES = {
 }
 
 
-class _Ok(http.server.BaseHTTPRequestHandler):
-    def do_HEAD(self):
-        self.send_response(200)
-        self.end_headers()
-
-    def log_message(self, format, *args):  # pylint: disable=redefined-builtin
-        pass
-
-
-@pytest.fixture(scope="module")
-def pgdg_mirror():
-    """The URL of a local server that answers every request with 200 (the PGDG probe)."""
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Ok)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    thread.join()
-
-
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory, pgdg_mirror) -> dict:
     started = {}
     for case, (pg1_vars, _passes) in CASES.items():
         work = tmp_path_factory.mktemp(f"renamed-{case}")
         cache: dict[str, dict] = {}
-        # pg3 installs from PGDG here too: every source probe goes to the local server, none to the
-        # controller's own apt (the three cases run at once and would contend for its lock).
-        host_vars = {"pg1": pg1_vars, "pg3": {"patroni_postgresql_source": "pgdg"}}
+        host_vars = {**LOCAL_SOURCE_PROBES, "pg1": pg1_vars}
         children = {KEY: cluster(KEY, SUPPORTED["debian13"], cache, groups={g: g for g in ("etcd", "postgres", "haproxy")},
                                  cluster_vars={"patroni_pgdg_apt_url": pgdg_mirror}, host_vars=host_vars)}
         env = prepare(work, inventory(children), cache) | {"ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json"}

@@ -12,15 +12,13 @@ PGDG probe asks an HTTP server on 127.0.0.1 that answers every request with 200.
 
 from __future__ import annotations
 
-import http.server
 import json
-import threading
 
 import pytest
 import yaml
 
 from render_platforms import SUPPORTED, host_name
-from render_run import ROOT, ansible_playbook, cluster, inventory, output, prepare
+from render_run import LOCAL_SOURCE_PROBES, ROOT, ansible_playbook, cluster, inventory, output, prepare
 
 SITE = ROOT / "playbooks" / "site.yml"
 KEY = "site"
@@ -68,26 +66,6 @@ APP_OBJECTS = {
 }
 
 
-class _Ok(http.server.BaseHTTPRequestHandler):
-    def do_HEAD(self):
-        self.send_response(200)
-        self.end_headers()
-
-    def log_message(self, format, *args):  # pylint: disable=redefined-builtin
-        pass
-
-
-@pytest.fixture(scope="module")
-def pgdg_mirror():
-    """The URL of a local server that answers every request with 200."""
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Ok)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    thread.join()
-
-
 @pytest.fixture(scope="module")
 def site_runs(tmp_path_factory, pgdg_mirror) -> dict:
     """case -> (rc, the plays as the ansible.posix.json callback reports them), for each
@@ -96,7 +74,7 @@ def site_runs(tmp_path_factory, pgdg_mirror) -> dict:
     for case in [None, *REFUSED]:
         work = tmp_path_factory.mktemp(f"site-{case or 'valid'}")
         cache: dict[str, dict] = {}
-        host_vars = {"pg3": {"patroni_postgresql_source": "pgdg"}}  # every source probe goes to the local server
+        host_vars = {short: dict(v) for short, v in LOCAL_SOURCE_PROBES.items()}
         if case:
             variable, short, value, _role, _message = REFUSED[case]
             if value == PLAIN_ETCD_ENV:
