@@ -52,6 +52,26 @@ def test_etcd_environment(render, platform, short):
 
 
 @pytest.mark.parametrize(("platform", "short"), DB, ids=[f"{p}-{s}" for p, s in DB])
+def test_etcd_environment_while_switching_to_tls(render, platform, short):
+    """The first etcd step of a switch from plain to TLS (playbooks/tls-switch.yml): the clients are
+    served on both schemes on the same port, the member still advertises and peers over plain HTTP,
+    and the TLS files and client-certificate checks are in place for the next step."""
+    final = environment(_file(render, platform, short, "etcd"))
+    env = environment(_file(render, platform, short, "etcd_switching"))
+    p = SUPPORTED[platform]
+    address = DB_HOSTS[short]
+    assert env["ETCD_LISTEN_CLIENT_URLS"] == (f"http://{address}:2379,http://127.0.0.1:2379,"
+                                              f"https://{address}:2379,https://127.0.0.1:2379")
+    assert env["ETCD_ADVERTISE_CLIENT_URLS"] == f"http://{address}:2379"
+    assert env["ETCD_LISTEN_PEER_URLS"] == env["ETCD_INITIAL_ADVERTISE_PEER_URLS"] == f"http://{address}:2380"
+    assert env["ETCD_INITIAL_CLUSTER"] == ",".join(f"{host_name(p, s)}=http://{a}:2380" for s, a in DB_HOSTS.items())
+    # Everything else is the wanted (TLS) configuration's.
+    changed = {"ETCD_LISTEN_CLIENT_URLS", "ETCD_ADVERTISE_CLIENT_URLS", "ETCD_LISTEN_PEER_URLS",
+               "ETCD_INITIAL_ADVERTISE_PEER_URLS", "ETCD_INITIAL_CLUSTER"}
+    assert {k: v for k, v in env.items() if k not in changed} == {k: v for k, v in final.items() if k not in changed}
+
+
+@pytest.mark.parametrize(("platform", "short"), DB, ids=[f"{p}-{s}" for p, s in DB])
 def test_watchdog_drop_in(render, platform, short):
     lines = [line for line in _file(render, platform, short, "watchdog").splitlines() if line and not line.startswith("#")]
     assert lines == [
@@ -132,6 +152,22 @@ def test_keepalived(render, platform, short):
     # VRRP unicast (keepalived_unicast, on by default): from this proxy's address to the other's.
     peer = {"ha1": "10.0.1.22", "ha2": "10.0.1.21"}[short]
     assert f"unicast_src_ip {PROXY_HOSTS[short]} unicast_peer {{ {peer} }}" in instance
+
+
+@pytest.mark.parametrize(("platform", "short"), PROXIES, ids=[f"{p}-{s}" for p, s in PROXIES])
+def test_haproxy_while_switching_between_plain_and_tls(render, platform, short):
+    """While a switch moves Patroni's REST API between HTTP and HTTPS, each node is in each pool twice,
+    checked over each scheme: whichever its REST API speaks passes, so the pools are never empty."""
+    p = SUPPORTED[platform]
+    sections = haproxy_sections(_file(render, platform, short, "haproxy_switching"))
+    servers = []
+    for s, a in DB_HOSTS.items():
+        name = host_name(p, s)
+        servers += [f"server {name}-http {a}:5432 maxconn 200 check port 8008",
+                    f"server {name}-https {a}:5432 maxconn 200 check port 8008 check-ssl verify required"
+                    f" ca-file /etc/pgha/tls/ca.crt verifyhost {name} crt /etc/pgha/tls/haproxy.pem"]
+    for pool in ("postgres_primary", "postgres_replicas"):
+        assert [line for line in sections[f"listen {pool}"] if line.startswith("server ")] == servers
 
 
 def test_haproxy_config_file_holds_a_secret():

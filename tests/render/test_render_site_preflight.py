@@ -17,7 +17,7 @@ import json
 import pytest
 import yaml
 
-from render_platforms import SUPPORTED, host_name
+from render_platforms import DB_HOSTS, PROXY_HOSTS, SUPPORTED, host_name
 from render_run import LOCAL_SOURCE_PROBES, ROOT, ansible_playbook, cluster, inventory, output, prepare
 
 SITE = ROOT / "playbooks" / "site.yml"
@@ -37,10 +37,6 @@ REFUSED = {
     "haproxy_stats_password": ("haproxy_stats_password", "ha1", "CHANGE_ME", "haproxy", "haproxy_stats_password"),
     "common_firewall_admin_sources": ("common_firewall_admin_sources", "pg2", ["10.0.1.300"], "common",
                                       "common_firewall_admin_sources"),  # not an address
-    # A member deployed without TLS (its etcd environment file advertises http://) while TLS is on:
-    # switching a running cluster is refused. The value is replaced by such a file (see site_runs).
-    "etcd_config_file": ("etcd_config_file", "pg3", PLAIN_ETCD_ENV := "<a plain etcd environment file>", "etcd",
-                         "Switching a running cluster to TLS is not supported"),
     "users-placeholder-password": ("patroni_users", "pg2", [{"name": "app", "password": "CHANGE_ME"}], "patroni",
                                    "patroni_users[0] (app): password is unset or still an example placeholder"),
     "users-system-account": ("patroni_users", "pg2", [{"name": "app", "password": "app-render-secret"},
@@ -66,25 +62,44 @@ APP_OBJECTS = {
 }
 
 
-@pytest.fixture(scope="module")
-def site_runs(tmp_path_factory, pgdg_mirror) -> dict:
-    """case -> (rc, the plays as the ansible.posix.json callback reports them), for each
-    refused value and for the same cluster with none (case None); the runs go in parallel."""
-    started = {}
-    for case in [None, *REFUSED]:
-        work = tmp_path_factory.mktemp(f"site-{case or 'valid'}")
-        cache: dict[str, dict] = {}
-        host_vars = {short: dict(v) for short, v in LOCAL_SOURCE_PROBES.items()}
-        if case:
-            variable, short, value, _role, _message = REFUSED[case]
-            if value == PLAIN_ETCD_ENV:
-                value = str(work / "etcd.env")
-                (work / "etcd.env").write_text('ETCD_NAME="site-pg3"\nETCD_ADVERTISE_CLIENT_URLS="http://10.0.1.13:2379"\n')
-            host_vars.setdefault(short, {})[variable] = value
-        children = {KEY: cluster(KEY, SUPPORTED["debian13"], cache, groups={g: g for g in ("etcd", "postgres", "haproxy")},
-                                 cluster_vars={"patroni_pgdg_apt_url": pgdg_mirror, **APP_OBJECTS}, host_vars=host_vars)}
-        env = prepare(work, inventory(children), cache) | {"ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json"}
-        started[case] = (work, ansible_playbook(work, env, "--check", "--tags", "preflight", str(SITE)))
+# A member's deployed etcd environment file, as the switch cases below give it (etcd_config_file).
+DEPLOYED_ETCD_ENV = {
+    "http": 'ETCD_NAME="site-pg3"\nETCD_LISTEN_CLIENT_URLS="http://10.0.1.13:2379,http://127.0.0.1:2379"\n'
+            'ETCD_ADVERTISE_CLIENT_URLS="http://10.0.1.13:2379"\n',
+    "https": 'ETCD_NAME="site-pg3"\nETCD_LISTEN_CLIENT_URLS="https://10.0.1.13:2379,https://127.0.0.1:2379"\n'
+             'ETCD_ADVERTISE_CLIENT_URLS="https://10.0.1.13:2379"\n',
+    # stopped half way through a switch to TLS: both schemes served, plain still advertised
+    "both": 'ETCD_NAME="site-pg3"\nETCD_LISTEN_CLIENT_URLS="http://10.0.1.13:2379,http://127.0.0.1:2379,'
+            'https://10.0.1.13:2379,https://127.0.0.1:2379"\nETCD_ADVERTISE_CLIENT_URLS="http://10.0.1.13:2379"\n',
+}
+# case -> (how pg3's etcd member was deployed, the cluster's TLS settings): a running cluster
+# changed between plain and TLS by the inventory.
+SWITCHES = {
+    "plain-to-tls": ("http", {}),
+    "half-way-to-tls": ("both", {}),
+    "tls-kept": ("https", {}),
+    "tls-to-plain-refused": ("https", {"pgha_tls_enabled": False}),
+    "tls-to-plain-allowed": ("https", {"pgha_tls_enabled": False, "pgha_tls_allow_downgrade": True}),
+}
+
+
+def _start_site(tmp_path_factory, pgdg_mirror, name: str, host_vars: dict, cluster_vars: dict):
+    """site.yml --check --tags preflight on the faked cluster, started (not waited for)."""
+    work = tmp_path_factory.mktemp(f"site-{name}")
+    cache: dict[str, dict] = {}
+    host_vars = {short: dict(LOCAL_SOURCE_PROBES.get(short, {}), **host_vars.get(short, {}))
+                 for short in {*LOCAL_SOURCE_PROBES, *host_vars}}
+    if DEPLOYED_ETCD_ENV.get(host_vars.get("pg3", {}).get("etcd_config_file")):
+        (work / "etcd.env").write_text(DEPLOYED_ETCD_ENV[host_vars["pg3"]["etcd_config_file"]])
+        host_vars["pg3"]["etcd_config_file"] = str(work / "etcd.env")
+    children = {KEY: cluster(KEY, SUPPORTED["debian13"], cache, groups={g: g for g in ("etcd", "postgres", "haproxy")},
+                             cluster_vars={"patroni_pgdg_apt_url": pgdg_mirror, **APP_OBJECTS, **cluster_vars},
+                             host_vars=host_vars)}
+    env = prepare(work, inventory(children), cache) | {"ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json"}
+    return work, ansible_playbook(work, env, "--check", "--tags", "preflight", str(SITE))
+
+
+def _wait_all(started: dict) -> dict:
     runs = {}
     for case, (work, proc) in started.items():
         rc = proc.wait(timeout=600)
@@ -93,6 +108,28 @@ def site_runs(tmp_path_factory, pgdg_mirror) -> dict:
         except (ValueError, KeyError):
             pytest.fail(f"site.yml ({case or 'valid'}) printed no JSON report (rc={rc}):\n" + output(work)[-6000:])
     return runs
+
+
+@pytest.fixture(scope="module")
+def site_runs(tmp_path_factory, pgdg_mirror) -> dict:
+    """case -> (rc, the plays as the ansible.posix.json callback reports them), for each
+    refused value and for the same cluster with none (case None); the runs go in parallel."""
+    started = {}
+    for case in [None, *REFUSED]:
+        host_vars = {}
+        if case:
+            variable, short, value, _role, _message = REFUSED[case]
+            host_vars[short] = {variable: value}
+        started[case] = _start_site(tmp_path_factory, pgdg_mirror, case or "valid", host_vars, {})
+    return _wait_all(started)
+
+
+@pytest.fixture(scope="module")
+def switch_runs(tmp_path_factory, pgdg_mirror) -> dict:
+    """case -> (rc, plays) for each of SWITCHES."""
+    return _wait_all({case: _start_site(tmp_path_factory, pgdg_mirror, case, {"pg3": {"etcd_config_file": deployed}},
+                                        cluster_vars)
+                      for case, (deployed, cluster_vars) in SWITCHES.items()})
 
 
 def _first_play_name() -> str:
@@ -142,3 +179,36 @@ def test_application_passwords_stay_out_of_the_output(site_runs):
         text = json.dumps(plays)
         for secret in ("app-render-secret", "other-render-secret"):
             assert secret not in text, f"{case or 'valid'}: {secret} appears in the run's output"
+
+
+def _switch_facts(plays) -> dict:
+    """host -> pgha_tls_switch as the preflight published it."""
+    return {host: result["ansible_facts"]["pgha_tls_switch"]
+            for _path, name, host, result in _results(plays[0])
+            if name.endswith("Find whether the running cluster changes between plain and TLS")}
+
+
+@pytest.mark.parametrize(("case", "switch"), [("plain-to-tls", True), ("half-way-to-tls", True), ("tls-kept", False),
+                                              ("tls-to-plain-allowed", True)])
+def test_preflight_finds_a_switch_between_plain_and_tls(switch_runs, case, switch):
+    """A member deployed on the other scheme (or serving both, a switch stopped half way) makes the run a
+    switch on every host (playbooks/tls-switch.yml then moves every link); a cluster deployed as wanted
+    is not one. Turning TLS on needs no flag; turning it off needs pgha_tls_allow_downgrade."""
+    rc, plays = switch_runs[case]
+    assert rc == 0, plays
+    facts = _switch_facts(plays)
+    assert sorted(facts) == sorted(host_name(KEY, s) for s in (*DB_HOSTS, *PROXY_HOSTS))
+    assert set(facts.values()) == {switch}, facts
+
+
+def test_preflight_refuses_turning_tls_off_a_running_cluster(switch_runs):
+    """pgha_tls_enabled: false over a cluster deployed with TLS stops the first play on every host,
+    naming the members, the risk and both ways out; nothing after it runs."""
+    rc, plays = switch_runs["tls-to-plain-refused"]
+    assert rc != 0
+    assert [p["play"]["name"] for p in plays] == [_first_play_name()]
+    failed = [r for r in _results(plays[0]) if r[3].get("failed")]
+    assert sorted(host for _p, _n, host, _r in failed) == sorted(host_name(KEY, s) for s in (*DB_HOSTS, *PROXY_HOSTS))
+    for _path, name, _host, result in failed:
+        assert name.endswith("Refuse to turn TLS off on a running cluster unless asked to"), name
+        assert host_name(KEY, "pg3") in result["msg"] and "pgha_tls_allow_downgrade: true" in result["msg"], result["msg"]
