@@ -127,6 +127,8 @@ class Inventory:  # pylint: disable=too-many-instance-attributes  # one field pe
     pki_dir: Path | None = None
     #: Where the pgha_tls role installs the CA and the host certificate on every host.
     host_tls_dir: str = "/etc/pgha/tls"
+    #: libpq's sslmode for the clients through the VIP; None: verify-full against the CA with TLS.
+    client_sslmode: str | None = None
     hostvars: dict[str, dict] = field(repr=False, compare=False, default_factory=dict)
 
     @classmethod

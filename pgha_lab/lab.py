@@ -318,6 +318,8 @@ class Lab(Inventory):
     # --- clients through the VIP ----------------------------------------
     def tls_kwargs(self) -> dict:
         """libpq settings of a client that verifies the server against the cluster CA and its address."""
+        if self.client_sslmode:
+            return {"sslmode": self.client_sslmode}
         return {"sslmode": "verify-full", "sslrootcert": self.ca_file} if self.tls else {}
 
     def connect(self, port: int, timeout: int = 5, host: str | None = None, **kwargs) -> psycopg.Connection:
