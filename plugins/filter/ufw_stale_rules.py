@@ -16,8 +16,8 @@ description:
     ufw itself and C(community.general.ufw) read them in) and returns those to delete.
   - 'A rule is pgha''s when its comment starts with C(pgha ): it is stale when it is not in O(wanted).'
   - 'Releases before 1.0.0 added uncommented rules opening every port to one source: an uncommented C(allow)
-    rule from O(legacy_source) to one of O(legacy_ports) (or of protocol C(vrrp)) is stale too. Run this after
-    adding the wanted rules: ufw gives a wanted rule''s comment to an uncommented rule of the same port and source.'
+    rule from O(legacy_source) to one of O(legacy_ports) (or of protocol C(vrrp)) is stale too, unless a
+    wanted rule has its port and source (ufw gives it the wanted rule''s comment when that rule is added).'
   - Other rules (the operator's own, SSH's) are never returned.
 options:
   _input:
@@ -118,7 +118,8 @@ def parse(text):
     return rules
 
 
-def _key(rule):
+def rule_key(rule):
+    """(proto, port, source network) of a rule, the way ufw compares them."""
     port = rule['port']
     return (rule['proto'], int(port) if port not in (None, '') else None, str(ipaddress.ip_network(rule['source'])))
 
@@ -129,7 +130,7 @@ def _ufw_stale_rules(texts, wanted, legacy_source='', legacy_ports=None):
     if not isinstance(texts, (list, tuple)) or not isinstance(wanted, (list, tuple)):
         raise AnsibleFilterError('ufw_stale_rules expects the text of the rule files and a list of wanted rules')
     try:
-        keep = set((_key(r), r['comment']) for r in wanted)
+        keep = set((rule_key(r), r['comment']) for r in wanted)
     except (KeyError, TypeError, ValueError) as exc:
         raise AnsibleFilterError('ufw_stale_rules: a wanted rule lacks proto, port, source or comment: %s' % exc)
     wanted_keys = set(k for k, _c in keep)
@@ -141,10 +142,10 @@ def _ufw_stale_rules(texts, wanted, legacy_source='', legacy_ports=None):
             if rule['action'] != 'allow' or rule['direction'] != 'in':
                 continue
             if rule['comment'].startswith(COMMENT_PREFIX):
-                gone = (_key(rule), rule['comment']) not in keep
+                gone = (rule_key(rule), rule['comment']) not in keep
             elif rule['comment'] == '' and legacy is not None and rule['source'] == legacy:
                 gone = (rule['proto'] == 'vrrp' or (rule['proto'] == 'tcp' and rule['port'] in ports)) \
-                    and _key(rule) not in wanted_keys
+                    and rule_key(rule) not in wanted_keys
             else:
                 gone = False
             entry = {'proto': rule['proto'], 'port': rule['port'], 'source': rule['source'], 'comment': rule['comment']}
