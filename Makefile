@@ -60,6 +60,7 @@ test: venv
 	$(MAKE) unit lint matrix ee-context docs-lint molecule
 
 unit: venv
+	lab/secrets.sh
 	$(BIN)/pytest -q tests/unit tests/roles tests/render tests/pgha_lab
 
 lint: venv

@@ -92,6 +92,7 @@ cmd_down() {
 }
 
 cmd_up() {
+  "$(dirname "$0")/secrets.sh"
   cmd_deps
   cmd_image
   cmd_down   # leftovers of an earlier lab (e.g. after the engine restarted)

@@ -9,7 +9,7 @@
 # It expects the five freshly created lab containers (`lab/lab.sh up`); it does
 # not create them, so container creation stays out of the measurement, as it
 # does for the Ansible deploy. Debian 13's own PostgreSQL 17 is used (PGDG is
-# unreachable from the lab), as inventory/lab/group_vars/all.yml asks.
+# unreachable from the lab), as inventory/lab/group_vars/all/main.yml asks.
 # Addresses and secrets come from inventory/lab; no secret is ever printed or
 # put on a command line (configuration files go through docker exec's stdin).
 #
@@ -21,7 +21,8 @@ cd "$(dirname "$0")/.."
 
 INVENTORY=inventory/lab
 HOSTS_FILE=$INVENTORY/hosts.yml
-VARS_FILE=$INVENTORY/group_vars/all.yml
+# The committed lab values and the secrets lab/secrets.sh generated.
+VARS_FILES=("$INVENTORY/group_vars/all/main.yml" "$INVENTORY/group_vars/all/secrets.yml")
 LOGS="${MANUAL_BUILD_LOGS:-$(mktemp -d /tmp/manual-build.XXXXXX)}"
 mkdir -p "$LOGS"
 
@@ -46,11 +47,11 @@ now() { date +%s.%N; }
 seconds() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
 
 # --- inventory ---------------------------------------------------------------
-# A value of group_vars/all.yml, surrounding quotes removed.
+# A value of group_vars/all/{main,secrets}.yml, surrounding quotes removed.
 lab_var() {
   local value
-  value="$(sed -n "s/^$1: *//p" "$VARS_FILE" | sed -e "s/^'\(.*\)'$/\1/" -e 's/^"\(.*\)"$/\1/')"
-  [ -n "$value" ] || die "$1 is not set in $VARS_FILE"
+  value="$(cat "${VARS_FILES[@]}" 2>/dev/null | sed -n "s/^$1: *//p" | sed -e "s/^'\(.*\)'$/\1/" -e 's/^"\(.*\)"$/\1/')"
+  [ -n "$value" ] || die "$1 is not set in ${VARS_FILES[*]} (run lab/secrets.sh)"
   printf '%s' "$value"
 }
 

@@ -32,6 +32,8 @@ _VARIABLES = {
     "vip": "keepalived_vip",
     "superuser": "patroni_superuser_username",
     "password": "patroni_superuser_password",
+    "restapi_user": "patroni_restapi_username",
+    "restapi_password": "patroni_restapi_password",
     "scope": "patroni_scope",
     "namespace": "patroni_namespace",
     "restapi_port": "patroni_restapi_port",
@@ -39,6 +41,8 @@ _VARIABLES = {
     "write_port": "haproxy_write_port",
     "read_port": "haproxy_read_port",
     "stats_port": "haproxy_stats_port",
+    "stats_username": "haproxy_stats_username",
+    "stats_password": "haproxy_stats_password",
     "etcd_client_port": "etcd_client_port",
     "etcd_peer_port": "etcd_peer_port",
     "haproxy_config_file": "haproxy_config_file",
@@ -103,6 +107,8 @@ class Inventory:  # pylint: disable=too-many-instance-attributes  # one field pe
     vip: str
     superuser: str
     password: str = field(repr=False)
+    restapi_user: str
+    restapi_password: str = field(repr=False)
     scope: str
     namespace: str
     restapi_port: int
@@ -110,9 +116,19 @@ class Inventory:  # pylint: disable=too-many-instance-attributes  # one field pe
     write_port: int
     read_port: int
     stats_port: int
+    stats_username: str
+    stats_password: str = field(repr=False)
     etcd_client_port: int
     etcd_peer_port: int
     haproxy_config_file: str
+    #: TLS on every link (pgha_tls_enabled), and the controller directory of the cluster CA
+    #: (pgha_tls_pki_dir; unset: `.pki` in the inventory directory, the role's default).
+    tls: bool = True
+    pki_dir: Path | None = None
+    #: Where the pgha_tls role installs the CA and the host certificate on every host.
+    host_tls_dir: str = "/etc/pgha/tls"
+    #: libpq's sslmode for the clients through the VIP; None: verify-full against the CA with TLS.
+    client_sslmode: str | None = None
     hostvars: dict[str, dict] = field(repr=False, compare=False, default_factory=dict)
 
     @classmethod
@@ -132,7 +148,13 @@ class Inventory:  # pylint: disable=too-many-instance-attributes  # one field pe
             return variable(hostvars, _role_hosts(name, groups) or first, name)
 
         types = {f.name: {"int": int, "str": str}[f.type] for f in fields(cls) if f.name in _VARIABLES}
+        first_vars = hostvars.get(first[0], {}) if first else {}
+        tls = first_vars.get("pgha_tls_enabled", role_defaults("pgha_tls")["pgha_tls_enabled"])
+        pki_dir = first_vars.get("pgha_tls_pki_dir")
         return cls(
+            tls=str(tls).lower() in ("true", "yes", "on", "1"),
+            pki_dir=Path(pki_dir) if pki_dir and "{{" not in str(pki_dir) else path / ".pki",
+            host_tls_dir=str(first_vars.get("pgha_tls_dir", role_defaults("pgha_tls")["pgha_tls_dir"])),
             path=path,
             addresses={h: str(v["common_address"]) for h, v in hostvars.items() if v.get("common_address")},
             postgres=groups["postgres"],

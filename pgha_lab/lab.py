@@ -6,11 +6,16 @@ Every address, port and name comes from the inventory (pgha_lab.inventory).
 
 from __future__ import annotations
 
+import base64
 import csv
 import io
+import base64
 import json
+import socket
+import ssl
 import subprocess
 import time
+import urllib.error
 import urllib.request
 
 import psycopg
@@ -81,10 +86,88 @@ class Lab(Inventory):
         """start_playbook (pgha_lab.playbook) against this inventory."""
         return start_playbook(playbook, workdir, extra_vars, inventory=self.path)
 
+    # --- TLS ---------------------------------------------------------------
+    @property
+    def ca_file(self) -> str:
+        """The cluster CA on the controller (pgha_tls_pki_dir/ca.crt)."""
+        return str(self.pki_dir / "ca.crt")
+
+    def tls_context(self, client_cert: tuple[str, str] | None = None) -> ssl.SSLContext:
+        """A client context that trusts the cluster CA only, with an optional (cert, key) to show."""
+        context = ssl.create_default_context(cafile=self.ca_file)
+        if client_cert:
+            context.load_cert_chain(*client_cert)
+        return context
+
+    def client_cert(self, host: str) -> tuple[str, str]:
+        """A host's certificate and key as the controller keeps them (signed by the cluster CA)."""
+        return str(self.pki_dir / f"{host}.crt"), str(self.pki_dir / f"{host}.key")
+
+    def controller_ca(self) -> bytes:
+        """The cluster CA certificate as the controller keeps it."""
+        with open(self.ca_file, "rb") as f:
+            return f.read()
+
+    def tls_endpoints(self) -> list[tuple[str, int]]:
+        """(host, port) of every TLS listener that speaks TLS from the first byte: etcd's client
+        port and Patroni's REST API on the database nodes, the stats page on the proxies."""
+        return ([(h, self.etcd_client_port) for h in self.etcd] + [(h, self.restapi_port) for h in self.postgres]
+                + [(h, self.stats_port) for h in self.proxies])
+
+    def served_certificates(self) -> dict[tuple[str, int], bytes]:
+        """(host, port) -> the DER certificate the listener serves now (None when it does not answer).
+        The first proxy's certificate is shown as client certificate (etcd requires one)."""
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+        context.load_cert_chain(*self.client_cert(self.proxies[0]))
+        served = {}
+        for host, port in self.tls_endpoints():
+            try:
+                with socket.create_connection((self.addresses[host], port), timeout=5) as sock:
+                    with context.wrap_socket(sock) as tls:
+                        served[(host, port)] = tls.getpeercert(binary_form=True)
+            except OSError:
+                served[(host, port)] = None
+        return served
+
+    def endpoints_verify(self) -> bool:
+        """Every TLS listener's certificate verifies against the controller's CA, for its address."""
+        context = self.tls_context(self.client_cert(self.proxies[0]))
+        for host, port in self.tls_endpoints():
+            try:
+                with socket.create_connection((self.addresses[host], port), timeout=5) as sock:
+                    with context.wrap_socket(sock, server_hostname=self.addresses[host]):
+                        pass
+            except OSError:
+                return False
+        return True
+
+    @property
+    def scheme(self) -> str:
+        return "https" if self.tls else "http"
+
     # --- Patroni ---------------------------------------------------------
+    def patroni_url(self, host: str, path: str) -> str:
+        return f"{self.scheme}://{self.addresses[host]}:{self.restapi_port}/{path}"
+
+    def patroni_request(self, host: str, method: str, path: str, *, client_cert: tuple[str, str] | None = None,
+                        auth: bool = False, body: dict | None = None, timeout: float = 10) -> tuple[int, str]:
+        """(status, body) of one REST API request; an HTTP error status is returned, not raised."""
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(self.patroni_url(host, path), data=data, method=method)
+        if auth:
+            token = base64.b64encode(f"{self.restapi_user}:{self.restapi_password}".encode()).decode()
+            request.add_header("Authorization", f"Basic {token}")
+        context = self.tls_context(client_cert) if self.tls else None
+        try:
+            with urllib.request.urlopen(request, timeout=timeout, context=context) as resp:
+                return resp.status, resp.read().decode()
+        except urllib.error.HTTPError as exc:
+            return exc.code, exc.read().decode()
+
     def _patroni_get(self, host: str, path: str):
-        url = f"http://{self.addresses[host]}:{self.restapi_port}/{path}"
-        with urllib.request.urlopen(url, timeout=3) as resp:
+        context = self.tls_context() if self.tls else None
+        with urllib.request.urlopen(self.patroni_url(host, path), timeout=3, context=context) as resp:
             return json.load(resp)
 
     def cluster(self, exclude: tuple[str, ...] = ()) -> dict:
@@ -109,7 +192,8 @@ class Lab(Inventory):
 
     def leader(self, exclude: tuple[str, ...] = ()) -> dict | None:
         members = self.cluster(exclude)["members"]
-        leaders = [m for m in members if m["role"] == "leader" and m["state"] == "running"]
+        # Right after a promotion /cluster may list the leader before its timeline: not led yet.
+        leaders = [m for m in members if m["role"] == "leader" and m["state"] == "running" and "timeline" in m]
         return leaders[0] if len(leaders) == 1 else None
 
     def leader_and_sync(self) -> tuple[dict, dict]:
@@ -133,7 +217,7 @@ class Lab(Inventory):
     def dcs_config(self) -> dict:
         """Patroni's dynamic configuration as stored in etcd right now."""
         host = next(h for h in self.etcd if self.running(h))
-        out = self.sh(host, "etcdctl", "get", f"{self.namespace}{self.scope}/config", "--print-value-only").stdout
+        out = self.etcdctl(host, "get", f"{self.namespace}{self.scope}/config", "--print-value-only").stdout
         return json.loads(out)
 
     def patroni_config_file(self, host: str) -> str:
@@ -155,12 +239,18 @@ class Lab(Inventory):
 
     # --- etcd ------------------------------------------------------------
     def etcd_endpoint(self, host: str) -> str:
-        return f"http://{self.addresses[host]}:{self.etcd_client_port}"
+        return f"{self.scheme}://{self.addresses[host]}:{self.etcd_client_port}"
+
+    def etcdctl(self, via: str, *argv: str, check: bool = True) -> subprocess.CompletedProcess:
+        """etcdctl on host `via`, with the host's certificate and etcd's key (as etcd's own clients use them)."""
+        tls = ["--cacert", f"{self.host_tls_dir}/ca.crt", "--cert", f"{self.host_tls_dir}/host.crt",
+               "--key", f"{self.host_tls_dir}/etcd.key"] if self.tls else []
+        return self.sh(via, "etcdctl", *tls, *argv, check=check)
 
     def _etcdctl_all(self, via: str, *argv: str) -> str:
         """etcdctl against every member; it exits non-zero when one does not answer and still prints the others."""
         endpoints = ",".join(self.etcd_endpoint(h) for h in self.etcd)
-        return self.sh(via, "etcdctl", "--endpoints", endpoints, *argv, "-w", "json", check=False).stdout
+        return self.etcdctl(via, "--endpoints", endpoints, *argv, "-w", "json", check=False).stdout
 
     def etcd_health(self, via: str) -> list[dict]:
         return json.loads(self._etcdctl_all(via, "endpoint", "health"))
@@ -203,24 +293,40 @@ class Lab(Inventory):
         """Hand etcd's raft leadership to the member on host `to` (asked of the current leader)."""
         ids, leader = self.etcd_members()
         if leader != to:
-            self.sh(leader, "etcdctl", "--endpoints", self.etcd_endpoint(leader), "move-leader", ids[to])
+            self.etcdctl(leader, "--endpoints", self.etcd_endpoint(leader), "move-leader", ids[to])
 
     # --- HAProxy -----------------------------------------------------------
     def haproxy_config(self, host: str) -> str:
         """The rendered HAProxy configuration on a proxy."""
         return self.sh(host, "cat", self.haproxy_config_file).stdout
 
-    def haproxy_stats(self) -> dict[tuple[str, str], str]:
-        with urllib.request.urlopen(f"http://{self.vip}:{self.stats_port}/;csv", timeout=5) as resp:
+    def haproxy_stats_request(self, host: str | None = None) -> urllib.request.Request:
+        """The request for a proxy's stats page as CSV (default: the first proxy's): on the proxy's own
+        address (the page is not bound to the VIP), with the stats user and password (basic auth)."""
+        address = self.addresses[host or self.proxies[0]]
+        credentials = base64.b64encode(f"{self.stats_username}:{self.stats_password}".encode()).decode()
+        return urllib.request.Request(f"{self.scheme}://{address}:{self.stats_port}/;csv",
+                                      headers={"Authorization": f"Basic {credentials}"})
+
+    def haproxy_stats(self, host: str | None = None) -> dict[tuple[str, str], str]:
+        """(proxy, server) -> status, from a proxy's stats page (default: the first proxy's)."""
+        context = self.tls_context() if self.tls else None
+        with urllib.request.urlopen(self.haproxy_stats_request(host), timeout=5, context=context) as resp:
             text = resp.read().decode().lstrip("# ")
         return {(r["pxname"], r["svname"]): r["status"] for r in csv.DictReader(io.StringIO(text))}
 
     # --- clients through the VIP ----------------------------------------
-    def connect(self, port: int, timeout: int = 5) -> psycopg.Connection:
-        return psycopg.connect(
-            host=self.vip, port=port, user=self.superuser, password=self.password,
-            dbname="postgres", connect_timeout=timeout, autocommit=True,
-        )
+    def tls_kwargs(self) -> dict:
+        """libpq settings of a client that verifies the server against the cluster CA and its address."""
+        if self.client_sslmode:
+            return {"sslmode": self.client_sslmode}
+        return {"sslmode": "verify-full", "sslrootcert": self.ca_file} if self.tls else {}
+
+    def connect(self, port: int, timeout: int = 5, host: str | None = None, **kwargs) -> psycopg.Connection:
+        return psycopg.connect(**{
+            "host": host or self.vip, "port": port, "user": self.superuser, "password": self.password,
+            "dbname": "postgres", "connect_timeout": timeout, "autocommit": True, **self.tls_kwargs(), **kwargs,
+        })
 
     def query(self, port: int, sql: str, params=None):
         with self.connect(port) as conn:

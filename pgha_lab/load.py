@@ -35,7 +35,7 @@ SAMPLER_TCP_KWARGS = dict(keepalives=1, keepalives_idle=1, keepalives_interval=1
 def _connect(lab: Lab, host: str, port: int, tcp: dict) -> psycopg.Connection:
     return psycopg.connect(
         host=host, port=port, user=lab.superuser, password=lab.password,
-        dbname="postgres", connect_timeout=CONNECT_TIMEOUT, autocommit=True, **tcp,
+        dbname="postgres", connect_timeout=CONNECT_TIMEOUT, autocommit=True, **lab.tls_kwargs(), **tcp,
     )
 
 

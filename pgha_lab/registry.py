@@ -26,6 +26,7 @@ class Drill:
     func: Callable
     slow: bool = False  # counts for --repeat-slow
     in_all: bool = True  # False: a comparison rather than a fault of a healthy cluster, run only when named
+    any_scheme: bool = False  # the cluster moves between plain and TLS: the load's clients take either (sslmode=prefer)
 
     @property
     def doc(self) -> str:
@@ -35,14 +36,14 @@ class Drill:
 _REGISTRY: dict[str, Drill] = {}
 
 
-def drill(name: str, title: str, *, slow: bool = False, in_all: bool = True):
+def drill(name: str, title: str, *, slow: bool = False, in_all: bool = True, any_scheme: bool = False):
     """Register the decorated function as drill `name`; it must have a docstring."""
     def register(func: Callable) -> Callable:
         if name in _REGISTRY:
             raise ValueError(f"drill {name!r} is registered twice: {_REGISTRY[name].func.__qualname__} and {func.__qualname__}")
         if not inspect.getdoc(func):
             raise ValueError(f"drill {name!r} ({func.__qualname__}) has no docstring: say what it does and proves")
-        _REGISTRY[name] = Drill(name, title, func, slow, in_all)
+        _REGISTRY[name] = Drill(name, title, func, slow, in_all, any_scheme)
         return func
     return register
 

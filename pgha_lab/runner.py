@@ -3,6 +3,7 @@ what was measured (gaps, lost writes, two writable nodes, the journal timeline) 
 
 from __future__ import annotations
 
+import dataclasses
 import subprocess
 import tempfile
 import time
@@ -48,7 +49,8 @@ class Runner:
         log(f"drill {name} (profile {profile}, run {repeat_index})")
         lab.wait(lab.whole, f"a whole cluster before drill {name}", timeout=300, interval=2)
         run_id = f"{name}-{uuid.uuid4().hex[:8]}"
-        load = Load(lab, run_id)
+        # A drill that moves the cluster between plain and TLS gets clients that take either.
+        load = Load(dataclasses.replace(lab, client_sslmode="prefer") if spec.any_scheme else lab, run_id)
         load.start()
         ctx = Context(lab, load, self.workdir)
         result = {"drill": name, "title": spec.title, "profile": profile, "run": repeat_index, "run_id": run_id}

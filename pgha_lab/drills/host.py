@@ -32,7 +32,7 @@ def kill_primary(c: Context):
     def rejoined():
         m = lab.members().get(old["name"])
         return (m and m["role"] in ("replica", "sync_standby") and m["state"] == "streaming"
-                and m["timeline"] == new["timeline"] and m)
+                and m.get("timeline") == new["timeline"] and m)
     try:
         member = lab.wait(rejoined, f"{old['name']} to stream on timeline {new['timeline']}", timeout=240, interval=1)
     except AssertionError:

@@ -24,7 +24,7 @@ def partition(c: Context):
             lab.sh(host, "ip", "route", "add", "prohibit", f"{lab.addresses[peer]}/32")
         ports = (lab.etcd_client_port, lab.etcd_peer_port, lab.postgresql_port)
         blocked = all(not lab.tcp_open(host, lab.addresses[p], port) for p in peers for port in ports)
-        proxies_ok = lab.tcp_open(host, lab.addresses[lab.proxies[0]], lab.stats_port)
+        proxies_ok = lab.tcp_open(host, lab.addresses[lab.proxies[0]], lab.write_port)
         c.check("partition really blocks etcd and PostgreSQL to the peers", blocked)
         c.check("proxies still reachable from the isolated primary", proxies_ok)
         if not blocked:

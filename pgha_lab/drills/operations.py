@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from pgha_lab.context import Context
 from pgha_lab.registry import drill
 
@@ -65,3 +67,66 @@ def rolling_restart(c: Context):
     c.wait_writes()
     _playbook_outcome(c, result, old_leader=old["name"], sync_before=sync["name"], new_leader=new and new["name"],
                       restarted=restarted)
+
+
+def _rotate(c: Context, rotate_ca: bool):
+    lab = c.lab
+    ca_before = lab.controller_ca()
+    before = lab.served_certificates()
+    extra = {"pgha_tls_rotate_ca": True} if rotate_ca else None
+    c.fault("playbooks/rotate-certs.yml" + (" -e pgha_tls_rotate_ca=true" if rotate_ca else ""))
+    result = lab.playbook("playbooks/rotate-certs.yml", c.workdir, extra)
+    c.check("rotation playbook succeeded", result.returncode == 0)
+    after = lab.served_certificates()
+    renewed = all(after.get(k) not in (None, v) for k, v in before.items())
+    c.check("every TLS endpoint serves a new certificate", bool(before) and renewed)
+    c.check("every endpoint verifies against the cluster CA", lab.endpoints_verify())
+    if rotate_ca:
+        c.check("the cluster CA is a new one", lab.controller_ca() != ca_before)
+    c.wait_writes()
+    _playbook_outcome(c, result, endpoints=sorted(f"{h}:{p}" for h, p in before))
+
+
+@drill("rotate_certs", "renew every host certificate (playbooks/rotate-certs.yml)", in_all=False)
+def rotate_certs(c: Context):
+    """playbooks/rotate-certs.yml: every host certificate re-issued and served (etcd, Patroni's REST
+    API, HAProxy's stats page) without a restart of PostgreSQL, writes going on."""
+    _rotate(c, rotate_ca=False)
+
+
+@drill("rotate_ca", "renew the CA and every certificate (playbooks/rotate-certs.yml -e pgha_tls_rotate_ca=true)",
+       in_all=False)
+def rotate_ca(c: Context):
+    """playbooks/rotate-certs.yml -e pgha_tls_rotate_ca=true: a new CA, every certificate re-issued by it,
+    the old CA no longer trusted, writes going on."""
+    _rotate(c, rotate_ca=True)
+
+
+@drill("tls_switch", "TLS off then on again on the running cluster (site.yml)", in_all=False, any_scheme=True)
+def tls_switch(c: Context):
+    """site.yml with pgha_tls_enabled: false and pgha_tls_allow_downgrade: true moves the running TLS
+    cluster to plain connections, then site.yml with TLS on moves it back (playbooks/tls-switch.yml),
+    the clients (sslmode=prefer) writing throughout. Both runs must succeed; in between, etcd and
+    Patroni's REST API answer over plain HTTP without certificates and PostgreSQL serves without TLS;
+    at the end every endpoint serves TLS verified against the cluster CA. The write gap of the move to
+    plain is write_gap_s, that of the move to TLS write_gap_heal_s."""
+    lab = c.lab
+    plain = dataclasses.replace(lab, tls=False)
+    c.fault("site.yml -e pgha_tls_enabled=false -e pgha_tls_allow_downgrade=true")
+    off = lab.playbook("site.yml", c.workdir, {"pgha_tls_enabled": False, "pgha_tls_allow_downgrade": True})
+    c.check("site.yml turning TLS off succeeded", off.returncode == 0)
+    c.details["off_playbook_rc"] = off.returncode
+    if off.returncode != 0:
+        c.details["off_playbook_tail"] = off.stdout[-1500:]
+    plain.wait(plain.whole, "a whole cluster over plain HTTP (etcd, Patroni's REST API)", timeout=300, interval=2)
+    with plain.connect(lab.write_port, sslmode="disable") as conn:
+        c.check("PostgreSQL serves without TLS", conn.execute("SHOW ssl").fetchone()[0] == "off")
+    c.heal("site.yml (TLS on again)")
+    on = lab.playbook("site.yml", c.workdir)
+    c.check("site.yml turning TLS on succeeded", on.returncode == 0)
+    lab.wait(lab.whole, "a whole cluster over TLS", timeout=300, interval=2)
+    c.check("every endpoint verifies against the cluster CA", lab.endpoints_verify())
+    with lab.connect(lab.write_port) as conn:
+        c.check("PostgreSQL serves over verified TLS", conn.execute("SHOW ssl").fetchone()[0] == "on")
+    c.wait_writes()
+    _playbook_outcome(c, on)

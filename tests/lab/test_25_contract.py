@@ -12,6 +12,7 @@ from pgha_lab.playbook import ansible_playbook, recap
 
 PROXY_PREFLIGHTS = [
     {"role": "common", "group": "all"},
+    {"role": "pgha_tls", "group": "all"},
     {"role": "etcd", "group": "etcd"},
     {"role": "watchdog", "group": "postgres"},
     {"role": "patroni", "group": "postgres"},
@@ -36,12 +37,12 @@ def _run_alone(tmp_path, role, hosts, preflights, **bad):
     [
         # The argument spec, checked when the role starts.
         ("haproxy", "haproxy", PROXY_PREFLIGHTS, {"haproxy_retries": "many"}, "haproxy_retries"),
-        ("watchdog", "postgres", PROXY_PREFLIGHTS[:1], {"watchdog_mode": "sometimes"}, "watchdog_mode"),
+        ("watchdog", "postgres", PROXY_PREFLIGHTS[:2], {"watchdog_mode": "sometimes"}, "watchdog_mode"),
         # The role's own preflight, run from its main.yml.
         ("haproxy", "haproxy", PROXY_PREFLIGHTS, {"haproxy_read_port": 5000}, "haproxy_read_port"),
-        ("etcd", "etcd", PROXY_PREFLIGHTS[:1], {"etcd_peer_port": 2379}, "etcd_peer_port"),
+        ("etcd", "etcd", PROXY_PREFLIGHTS[:2], {"etcd_peer_port": 2379}, "etcd_peer_port"),
         # The facts it reads from another role were never published.
-        ("haproxy", "haproxy", PROXY_PREFLIGHTS[:1], {}, "patroni_postgresql_port"),
+        ("haproxy", "haproxy", PROXY_PREFLIGHTS[:2], {}, "patroni_postgresql_port"),
     ],
     ids=["haproxy-spec", "watchdog-spec", "haproxy-preflight", "etcd-preflight", "haproxy-without-patroni-facts"],
 )

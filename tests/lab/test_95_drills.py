@@ -5,7 +5,9 @@ a planned switchover, and a rolling restart (playbooks/restart.yml).
 Asserted: no acknowledged write lost, never two writable primaries, the cluster whole again
 (3 healthy members, etcd healthy, VIP on the first proxy) without a manual step, and each
 drill's own checks. The timings are printed, not asserted: they are measured by `make drill`
-into results/drills/.
+into results/drills/. The certificate rotations and the TLS switch run by name, minutes each
+(`python -m pgha_lab --drills rotate_certs,rotate_ca,tls_switch`; results/drills/rotation-1.md,
+tls-switch-1.md).
 """
 
 import pytest

@@ -9,15 +9,19 @@ from pgha_lab.registry import default_names, drill, drills
 EVERY_DRILL = [
     "kill_primary", "kill_primary_etcd_leader", "stop_patroni", "postmaster_kill", "partition", "etcd_leader_kill",
     "etcd_member_down_switchover", "haproxy_kill", "haproxy_stop", "switchover", "switchover_async_refused", "rolling_restart",
+    "rotate_certs", "rotate_ca", "tls_switch",
 ]
+# Run by name only: the comparison drill, the certificate rotations and the TLS switch (minutes each;
+# `--drills rotate_certs,rotate_ca,tls_switch`).
+NOT_IN_ALL = {"kill_primary_etcd_leader", "rotate_certs", "rotate_ca", "tls_switch"}
 
 
 def test_every_drill_in_order():
     assert list(drills()) == EVERY_DRILL
 
 
-def test_all_leaves_out_the_comparison_drill_only():
-    assert default_names() == [n for n in EVERY_DRILL if n != "kill_primary_etcd_leader"]
+def test_all_leaves_out_the_comparison_drill_and_the_rotations():
+    assert default_names() == [n for n in EVERY_DRILL if n not in NOT_IN_ALL]
 
 
 def test_slow_drills_are_the_host_kills_and_the_partition():
@@ -53,3 +57,9 @@ def test_a_name_registered_twice_is_refused():
     with pytest.raises(ValueError, match="registered twice"):
         drill("kill_primary", "x")(again)
     assert drills()["kill_primary"].func.__name__ == "kill_primary"
+
+
+def test_only_the_tls_switch_gives_its_clients_either_scheme():
+    """Its load connects with sslmode=prefer (the cluster is plain half way); every other drill's
+    clients verify the server against the cluster CA."""
+    assert [n for n, d in drills().items() if d.any_scheme] == ["tls_switch"]

@@ -30,6 +30,9 @@ from render_platforms import (  # noqa: E402
     OVERRIDE_HOST,
     OVERRIDES,
     PORT_CLUSTERS,
+    SOURCES_CLUSTER,
+    SOURCES_HOST_VARS,
+    SOURCES_PLATFORM,
     SUPPORTED,
     UNSUPPORTED,
     facts,
@@ -47,8 +50,11 @@ def _inventory() -> tuple[dict, dict]:
     for p in SUPPORTED.values():
         supported["children"][p.key] = cluster(p.key, p, cache)
     for c in PORT_CLUSTERS.values():
-        moved = {"group_vars": MOVED_PORTS} if c.owner_group_only else {"cluster_vars": MOVED}
+        tls = {"pgha_tls_enabled": c.tls}
+        moved = {"group_vars": MOVED_PORTS, "cluster_vars": tls} if c.owner_group_only else {"cluster_vars": MOVED | tls}
         supported["children"][c.key] = cluster(c.key, c.platform, cache, **moved)
+    supported["children"][SOURCES_CLUSTER] = cluster(
+        SOURCES_CLUSTER, SUPPORTED[SOURCES_PLATFORM], cache, host_vars=SOURCES_HOST_VARS)
     debian13 = SUPPORTED["debian13"]
     cache[OVERRIDE_HOST] = facts(debian13, OVERRIDE_HOST, "10.0.1.14")
     supported["children"]["custom"] = {

@@ -83,6 +83,8 @@ class PortCluster:
     # vars of its owner's group (patroni_postgresql_port on the database nodes alone), so
     # the other roles can only learn it from the facts the owner publishes.
     owner_group_only: bool
+    # pgha_tls_enabled for the whole cluster (the supported platforms' clusters use the default, on).
+    tls: bool = True
 
 
 # The ports moved, by the group of the role that owns them.
@@ -95,9 +97,23 @@ MOVED = {name: port for ports in MOVED_PORTS.values() for name, port in ports.it
 PORT_CLUSTERS = {
     c.key: c
     for c in (
-        PortCluster("ports", SUPPORTED["debian13"], owner_group_only=False),
+        PortCluster("ports", SUPPORTED["debian13"], owner_group_only=False, tls=False),
         PortCluster("groupports", SUPPORTED["rocky10"], owner_group_only=True),
     )
+}
+
+# A cluster of the reference's five hosts on Rocky 10 (firewalld) whose hosts set the firewall's
+# sources: admin hosts (IPv4 and IPv6) on pg1 and ha1, the clients' networks on ha1, and the
+# deprecated single source on ha2. pg2, pg3: the defaults.
+SOURCES_CLUSTER = "sources"
+SOURCES_PLATFORM = "rocky10"
+ADMIN_SOURCES = ["192.0.2.5", "2001:db8:1::/64"]
+CLIENT_SOURCES = ["198.51.100.0/24", "2001:db8:2::/64"]
+LEGACY_SOURCE = "203.0.113.0/24"
+SOURCES_HOST_VARS = {
+    "pg1": {"common_firewall_admin_sources": ADMIN_SOURCES},
+    "ha1": {"common_firewall_admin_sources": ADMIN_SOURCES, "common_firewall_client_sources": CLIENT_SOURCES},
+    "ha2": {"common_firewall_source": LEGACY_SOURCE},
 }
 
 # What each database host installs (patroni_postgresql_source, patroni_postgresql_version).

@@ -51,6 +51,8 @@ def inventory(children: dict) -> dict:
                 "patroni_superuser_password": "test-superuser-secret",
                 "patroni_replication_password": "test-replicator-secret",
                 "patroni_rewind_password": "test-rewind-secret",
+                "patroni_restapi_password": "test-restapi-secret",
+                "haproxy_stats_password": "test-stats-secret",
             },
             "hosts": {"localhost": {}},
             "children": children,

@@ -29,8 +29,15 @@ def test_patroni_config(render, platform, short):
     assert config["scope"] == "pg-cluster"
     assert config["namespace"] == "/service/"
     assert config["name"] == name
-    assert config["restapi"] == {"listen": "0.0.0.0:8008", "connect_address": f"{address}:8008"}
-    assert config["etcd3"] == {"hosts": ["10.0.1.11:2379", "10.0.1.12:2379", "10.0.1.13:2379"]}
+    # TLS is on by default (pgha_tls_enabled): HTTPS with the host certificate, the unsafe
+    # endpoints behind a password and a client certificate of the cluster CA.
+    tls = {"certfile": "/etc/pgha/tls/host.crt", "keyfile": "/etc/pgha/tls/postgres.key", "cafile": "/etc/pgha/tls/ca.crt"}
+    assert config["restapi"] == {"listen": "0.0.0.0:8008", "connect_address": f"{address}:8008",
+                                 "authentication": {"username": "patroni", "password": "test-restapi-secret"},
+                                 **tls, "verify_client": "optional"}
+    assert config["ctl"] == {"certfile": tls["certfile"], "keyfile": tls["keyfile"], "cacert": tls["cafile"]}
+    assert config["etcd3"] == {"hosts": ["10.0.1.11:2379", "10.0.1.12:2379", "10.0.1.13:2379"], "protocol": "https",
+                               "cacert": tls["cafile"], "cert": tls["certfile"], "key": tls["keyfile"]}
 
     dcs = config["bootstrap"]["dcs"]
     # Patroni needs numbers and booleans, not the strings "30" or "True".
@@ -49,11 +56,23 @@ def test_patroni_config(render, platform, short):
     }
 
     assert config["bootstrap"]["initdb"] == [{"encoding": "UTF8"}, "data-checksums"]
-    hba = config["bootstrap"]["pg_hba"]
-    assert "host all all 127.0.0.1/32 scram-sha-256" in hba
-    assert "host all all 10.0.1.0/24 scram-sha-256" in hba
-    assert "host replication replicator 10.0.1.0/24 scram-sha-256" in hba
-    assert not [rule for rule in hba if rule.split()[-1] in ("trust", "md5", "password")], hba
+    # pg_hba is node configuration (kept applied), the same at bootstrap: every TCP line hostssl,
+    # replication and rewind from the three members' addresses only.
+    hba = config["postgresql"]["pg_hba"]
+    assert config["bootstrap"]["pg_hba"] == hba
+    members = ["10.0.1.11/32", "10.0.1.12/32", "10.0.1.13/32"]
+    assert hba == [
+        "local all all peer",
+        "hostssl all all 127.0.0.1/32 scram-sha-256",
+        # Patroni reads a replica's own timeline over a replication connection to localhost.
+        "hostssl replication replicator 127.0.0.1/32 scram-sha-256",
+        "hostssl replication replicator ::1/128 scram-sha-256",
+        *[f"hostssl replication replicator {m} scram-sha-256" for m in members],
+        *[f"hostssl all rewind_user {m} scram-sha-256" for m in members],
+        "hostssl all rewind_user 0.0.0.0/0 reject",
+        "hostssl all rewind_user ::/0 reject",
+        "hostssl all all 10.0.1.0/24 scram-sha-256",
+    ]
 
     pg = config["postgresql"]
     assert pg["listen"] == "0.0.0.0:5432"
@@ -65,6 +84,11 @@ def test_patroni_config(render, platform, short):
         "postgres", "replicator", "rewind_user")
     assert all(auth[k]["password"] for k in ("superuser", "replication", "rewind"))
     assert pg["parameters"]["password_encryption"] == "scram-sha-256"
+    assert {k: pg["parameters"][k] for k in ("ssl", "ssl_cert_file", "ssl_key_file", "ssl_ca_file")} == {
+        "ssl": "on", "ssl_cert_file": tls["certfile"], "ssl_key_file": tls["keyfile"], "ssl_ca_file": tls["cafile"]}
+    # Replication and rewind verify the primary's certificate against the CA and its address.
+    for account in ("replication", "rewind"):
+        assert auth[account]["sslmode"] == "verify-full" and auth[account]["sslrootcert"] == tls["cafile"], account
 
     assert config["watchdog"] == {"mode": "automatic", "device": "/dev/watchdog", "safety_margin": 5}
     assert config["tags"] == {"nofailover": False, "noloadbalance": False, "clonefrom": False, "nosync": False}

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import pytest
 
-import render_tasks as tasks
 from render_files import environment, exec_start, haproxy_sections, patroni_config
+from render_firewall import applied
 from render_platforms import DB_HOSTS, PORT_CLUSTERS, PROXY_HOSTS, SUPPORTED, host_name
 from render_reference import PORTS
 
@@ -28,7 +28,6 @@ DEFAULT = [(p, s) for p in SUPPORTED for s in HOSTS]
 MOVED = [(c, s) for c in PORT_CLUSTERS for s in HOSTS]
 MOVED_DB = [(c, s) for c in PORT_CLUSTERS for s in DB_HOSTS]
 MOVED_PROXIES = [(c, s) for c in PORT_CLUSTERS for s in PROXY_HOSTS]
-OPEN_PORTS = {"ansible.posix.firewalld", "community.general.ufw"}
 
 
 def _ids(params):
@@ -48,16 +47,11 @@ def _host(render, key, short) -> dict:
 
 
 def _opened(render, key, short) -> list[int]:
-    """The TCP ports the host's firewall tasks open: the loop of the task that opens the
-    cluster's ports with the family's module, each item rendered into the module's port."""
+    """The TCP ports the host's firewall tasks open: the ports of the rules the family's module
+    applies (render_firewall.applied), each once."""
     cluster = _cluster(key)
-    variables = tasks.variables(render, getattr(cluster, "platform", cluster), host_name(cluster, short))
-    opening = [t for t in tasks.load("common", "firewall.yml")
-               if t.action in OPEN_PORTS and "loop" in t.raw and tasks.holds(t, variables)]
-    assert len(opening) == 1, [t.name for t in opening]
-    task = opening[0]
-    items = tasks.render(task.raw["loop"], variables)
-    return [int(str(tasks.render(task.args["port"], variables | {"item": item})).removesuffix("/tcp")) for item in items]
+    _module, rules = applied(render, getattr(cluster, "platform", cluster), host_name(cluster, short))
+    return sorted({r["port"] for r in rules if r["proto"] == "tcp"})
 
 
 @pytest.mark.parametrize(("key", "short"), DEFAULT, ids=_ids(DEFAULT))
@@ -83,7 +77,10 @@ def test_haproxy_follows_the_moved_ports(render, key, short):
     sections = haproxy_sections(_host(render, key, short)["files"]["haproxy"])
     assert "bind *:6000" in sections["listen postgres_primary"]
     assert "bind *:5001" in sections["listen postgres_replicas"]
-    servers = [f"server {host_name(cluster, s)} {a}:6432 maxconn 200 check port 8018" for s, a in DB_HOSTS.items()]
+    tls = (" check-ssl verify required ca-file /etc/pgha/tls/ca.crt verifyhost {} crt /etc/pgha/tls/haproxy.pem"
+           if cluster.tls else "")
+    servers = [f"server {host_name(cluster, s)} {a}:6432 maxconn 200 check port 8018" + tls.format(host_name(cluster, s))
+               for s, a in DB_HOSTS.items()]
     for pool in ("postgres_primary", "postgres_replicas"):
         assert [line for line in sections[f"listen {pool}"] if line.startswith("server ")] == servers
 
@@ -94,24 +91,52 @@ def test_patroni_follows_the_moved_ports(render, key, short):
     address = DB_HOSTS[short]
     assert (host["public"]["patroni_postgresql_port"], host["public"]["patroni_restapi_port"]) == (6432, 8018)
     config = patroni_config(host["files"]["patroni"])
-    assert config["restapi"] == {"listen": "0.0.0.0:8018", "connect_address": f"{address}:8018"}
+    assert {k: config["restapi"][k] for k in ("listen", "connect_address")} == {
+        "listen": "0.0.0.0:8018", "connect_address": f"{address}:8018"}
     assert (config["postgresql"]["listen"], config["postgresql"]["connect_address"]) == ("0.0.0.0:6432", f"{address}:6432")
-    assert config["etcd3"] == {"hosts": [f"{a}:2479" for a in DB_HOSTS.values()]}
+    assert config["etcd3"]["hosts"] == [f"{a}:2479" for a in DB_HOSTS.values()]
 
 
 @pytest.mark.parametrize(("key", "short"), MOVED_DB, ids=_ids(MOVED_DB))
 def test_etcd_follows_the_moved_ports(render, key, short):
     host = _host(render, key, short)
     address = DB_HOSTS[short]
-    assert host["public"]["etcd_client_endpoint"] == f"http://{address}:2479"
+    scheme = "https" if _cluster(key).tls else "http"
+    assert host["public"]["etcd_client_endpoint"] == f"{scheme}://{address}:2479"
     env = environment(host["files"]["etcd"])
-    assert env["ETCD_LISTEN_CLIENT_URLS"] == f"http://{address}:2479,http://127.0.0.1:2479"
-    assert env["ETCD_ADVERTISE_CLIENT_URLS"] == f"http://{address}:2479"
-    assert env["ETCD_LISTEN_PEER_URLS"] == f"http://{address}:2380"
+    assert env["ETCD_LISTEN_CLIENT_URLS"] == f"{scheme}://{address}:2479,{scheme}://127.0.0.1:2479"
+    assert env["ETCD_ADVERTISE_CLIENT_URLS"] == f"{scheme}://{address}:2479"
+    assert env["ETCD_LISTEN_PEER_URLS"] == f"{scheme}://{address}:2380"
     # The leader placement program reaches every member on the moved port, and Patroni on its own.
     assert exec_start(host["files"]["leader_away_service"]) == [
         "ExecStart=/usr/bin/python3 -I /usr/local/lib/pgha/etcd-leader-away.py"
-        f" --endpoints={','.join(f'http://{a}:2479' for a in DB_HOSTS.values())}"
-        f" --own-endpoint=http://{address}:2479"
-        " --primary-url=http://127.0.0.1:8018/primary"
+        f" --endpoints={','.join(f'{scheme}://{a}:2479' for a in DB_HOSTS.values())}"
+        f" --own-endpoint={scheme}://{address}:2479"
+        f" --primary-url={scheme}://127.0.0.1:8018/primary" + (" --cacert=/etc/pgha/tls/ca.crt" if scheme == "https" else "")
     ]
+
+
+@pytest.mark.parametrize(("key", "short"), MOVED_DB, ids=_ids(MOVED_DB))
+def test_tls_follows_pgha_tls_enabled(render, key, short):
+    """With pgha_tls_enabled false ("ports") no link carries TLS settings and pg_hba keeps plain
+    `host` lines (still scram-sha-256, replication from the members only); with it on
+    ("groupports") every link has them."""
+    host = _host(render, key, short)
+    config = patroni_config(host["files"]["patroni"])
+    env = environment(host["files"]["etcd"])
+    hba = config["postgresql"]["pg_hba"]
+    members = [f"{a}/32" for a in DB_HOSTS.values()]
+    if _cluster(key).tls:
+        assert config["etcd3"]["protocol"] == "https" and "certfile" in config["restapi"] and "ctl" in config
+        assert env["ETCD_CLIENT_CERT_AUTH"] == "true" and env["ETCD_PEER_CLIENT_CERT_AUTH"] == "true"
+        assert config["postgresql"]["parameters"]["ssl"] == "on"
+        assert [line.split()[0] for line in hba if not line.startswith("local")] == ["hostssl"] * (len(hba) - 1)
+    else:
+        assert "protocol" not in config["etcd3"] and "certfile" not in config["restapi"] and "ctl" not in config
+        assert not [k for k in env if "CERT" in k or "CA_FILE" in k], env
+        assert "ssl" not in config["postgresql"]["parameters"]
+        assert "sslmode" not in config["postgresql"]["authentication"]["replication"]
+        assert [line.split()[0] for line in hba if not line.startswith("local")] == ["host"] * (len(hba) - 1)
+    # The REST API's unsafe endpoints need the password either way.
+    assert config["restapi"]["authentication"] == {"username": "patroni", "password": "test-restapi-secret"}
+    assert [line.split()[-2] for line in hba if " replication " in line] == ["127.0.0.1/32", "::1/128", *members]

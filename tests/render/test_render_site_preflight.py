@@ -17,37 +17,89 @@ import json
 import pytest
 import yaml
 
-from render_platforms import SUPPORTED, host_name
+from render_platforms import DB_HOSTS, PROXY_HOSTS, SUPPORTED, host_name
 from render_run import LOCAL_SOURCE_PROBES, ROOT, ansible_playbook, cluster, inventory, output, prepare
 
 SITE = ROOT / "playbooks" / "site.yml"
 KEY = "site"
 
-# variable -> (short name of the host that sets it, its bad value, the role whose preflight refuses it).
-# keepalived_virtual_router_id is refused by the keepalived role's `preflight` argument spec (an int).
+# case -> (the variable, short name of the host that sets it, its bad value, the role whose
+# preflight refuses it, what the message must say). keepalived_virtual_router_id is refused by
+# the keepalived role's `preflight` argument spec (an int); the patroni_users and
+# patroni_databases cases by the patroni preflight's rules, each naming the element.
 REFUSED = {
-    "watchdog_mode": ("pg2", "sometimes", "watchdog"),
-    "haproxy_backend_port": ("ha1", 6432, "haproxy"),  # removed: the backends use the members' published ports
-    "keepalived_virtual_router_id": ("ha2", "fifty-one", "keepalived"),
+    "watchdog_mode": ("watchdog_mode", "pg2", "sometimes", "watchdog", "watchdog_mode"),
+    # removed: the backends use the members' published ports
+    "haproxy_backend_port": ("haproxy_backend_port", "ha1", 6432, "haproxy", "haproxy_backend_port"),
+    "keepalived_virtual_router_id": ("keepalived_virtual_router_id", "ha2", "fifty-one", "keepalived",
+                                     "keepalived_virtual_router_id"),
+    # a placeholder, refused under no_log: the censored result's task name names the variable
+    "haproxy_stats_password": ("haproxy_stats_password", "ha1", "CHANGE_ME", "haproxy", "haproxy_stats_password"),
+    "common_firewall_admin_sources": ("common_firewall_admin_sources", "pg2", ["10.0.1.300"], "common",
+                                      "common_firewall_admin_sources"),  # not an address
+    "users-placeholder-password": ("patroni_users", "pg2", [{"name": "app", "password": "CHANGE_ME"}], "patroni",
+                                   "patroni_users[0] (app): password is unset or still an example placeholder"),
+    "users-system-account": ("patroni_users", "pg2", [{"name": "app", "password": "app-render-secret"},
+                                                      {"name": "replicator", "password": "other-render-secret"}],
+                             "patroni", "patroni_users[1] (replicator): replicator is one of the accounts Patroni owns"),
+    # The module's own comma-separated form: passed on as it is, each letter would become a flag.
+    "users-flags-string": ("patroni_users", "pg2", [{"name": "app", "password": "app-render-secret",
+                                                     "role_attr_flags": "LOGIN,CREATEDB"}],
+                           "patroni", "patroni_users[0] (app): role_attr_flags must be a list"),
+    "databases-unknown-owner": ("patroni_databases", "pg2", [{"name": "app", "owner": "nobody"}], "patroni",
+                                "patroni_databases[0] (app): owner nobody is neither the superuser"),
+    "databases-absent-without-drop-data": ("patroni_databases", "pg2", [{"name": "app", "owner": "app"},
+                                                                        {"name": "old", "state": "absent"}],
+                                           "patroni", "patroni_databases[1] (old): state absent drops the database"),
+}
+# Valid lists on the whole cluster: every case but its own host passes them.
+APP_OBJECTS = {
+    "patroni_users": [{"name": "app", "password": "app-render-secret", "role_attr_flags": ["LOGIN", "nocreatedb"],
+                       "connection_limit": 20},
+                      {"name": "gone", "state": "absent"}],
+    "patroni_databases": [{"name": "app", "owner": "app"},
+                          {"name": "scratch", "state": "absent", "drop_data": True}],
 }
 
 
-@pytest.fixture(scope="module")
-def site_runs(tmp_path_factory, pgdg_mirror) -> dict:
-    """case -> (rc, the plays as the ansible.posix.json callback reports them), for each
-    refused value and for the same cluster with none (case None); the runs go in parallel."""
-    started = {}
-    for case in [None, *REFUSED]:
-        work = tmp_path_factory.mktemp(f"site-{case or 'valid'}")
-        cache: dict[str, dict] = {}
-        host_vars = {short: dict(v) for short, v in LOCAL_SOURCE_PROBES.items()}
-        if case:
-            short, value, _role = REFUSED[case]
-            host_vars.setdefault(short, {})[case] = value
-        children = {KEY: cluster(KEY, SUPPORTED["debian13"], cache, groups={g: g for g in ("etcd", "postgres", "haproxy")},
-                                 cluster_vars={"patroni_pgdg_apt_url": pgdg_mirror}, host_vars=host_vars)}
-        env = prepare(work, inventory(children), cache) | {"ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json"}
-        started[case] = (work, ansible_playbook(work, env, "--check", "--tags", "preflight", str(SITE)))
+# A member's deployed etcd environment file, as the switch cases below give it (etcd_config_file).
+DEPLOYED_ETCD_ENV = {
+    "http": 'ETCD_NAME="site-pg3"\nETCD_LISTEN_CLIENT_URLS="http://10.0.1.13:2379,http://127.0.0.1:2379"\n'
+            'ETCD_ADVERTISE_CLIENT_URLS="http://10.0.1.13:2379"\n',
+    "https": 'ETCD_NAME="site-pg3"\nETCD_LISTEN_CLIENT_URLS="https://10.0.1.13:2379,https://127.0.0.1:2379"\n'
+             'ETCD_ADVERTISE_CLIENT_URLS="https://10.0.1.13:2379"\n',
+    # stopped half way through a switch to TLS: both schemes served, plain still advertised
+    "both": 'ETCD_NAME="site-pg3"\nETCD_LISTEN_CLIENT_URLS="http://10.0.1.13:2379,http://127.0.0.1:2379,'
+            'https://10.0.1.13:2379,https://127.0.0.1:2379"\nETCD_ADVERTISE_CLIENT_URLS="http://10.0.1.13:2379"\n',
+}
+# case -> (how pg3's etcd member was deployed, the cluster's TLS settings): a running cluster
+# changed between plain and TLS by the inventory.
+SWITCHES = {
+    "plain-to-tls": ("http", {}),
+    "half-way-to-tls": ("both", {}),
+    "tls-kept": ("https", {}),
+    "tls-to-plain-refused": ("https", {"pgha_tls_enabled": False}),
+    "tls-to-plain-allowed": ("https", {"pgha_tls_enabled": False, "pgha_tls_allow_downgrade": True}),
+}
+
+
+def _start_site(tmp_path_factory, pgdg_mirror, name: str, host_vars: dict, cluster_vars: dict):
+    """site.yml --check --tags preflight on the faked cluster, started (not waited for)."""
+    work = tmp_path_factory.mktemp(f"site-{name}")
+    cache: dict[str, dict] = {}
+    host_vars = {short: dict(LOCAL_SOURCE_PROBES.get(short, {}), **host_vars.get(short, {}))
+                 for short in {*LOCAL_SOURCE_PROBES, *host_vars}}
+    if DEPLOYED_ETCD_ENV.get(host_vars.get("pg3", {}).get("etcd_config_file")):
+        (work / "etcd.env").write_text(DEPLOYED_ETCD_ENV[host_vars["pg3"]["etcd_config_file"]])
+        host_vars["pg3"]["etcd_config_file"] = str(work / "etcd.env")
+    children = {KEY: cluster(KEY, SUPPORTED["debian13"], cache, groups={g: g for g in ("etcd", "postgres", "haproxy")},
+                             cluster_vars={"patroni_pgdg_apt_url": pgdg_mirror, **APP_OBJECTS, **cluster_vars},
+                             host_vars=host_vars)}
+    env = prepare(work, inventory(children), cache) | {"ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json"}
+    return work, ansible_playbook(work, env, "--check", "--tags", "preflight", str(SITE))
+
+
+def _wait_all(started: dict) -> dict:
     runs = {}
     for case, (work, proc) in started.items():
         rc = proc.wait(timeout=600)
@@ -56,6 +108,28 @@ def site_runs(tmp_path_factory, pgdg_mirror) -> dict:
         except (ValueError, KeyError):
             pytest.fail(f"site.yml ({case or 'valid'}) printed no JSON report (rc={rc}):\n" + output(work)[-6000:])
     return runs
+
+
+@pytest.fixture(scope="module")
+def site_runs(tmp_path_factory, pgdg_mirror) -> dict:
+    """case -> (rc, the plays as the ansible.posix.json callback reports them), for each
+    refused value and for the same cluster with none (case None); the runs go in parallel."""
+    started = {}
+    for case in [None, *REFUSED]:
+        host_vars = {}
+        if case:
+            variable, short, value, _role, _message = REFUSED[case]
+            host_vars[short] = {variable: value}
+        started[case] = _start_site(tmp_path_factory, pgdg_mirror, case or "valid", host_vars, {})
+    return _wait_all(started)
+
+
+@pytest.fixture(scope="module")
+def switch_runs(tmp_path_factory, pgdg_mirror) -> dict:
+    """case -> (rc, plays) for each of SWITCHES."""
+    return _wait_all({case: _start_site(tmp_path_factory, pgdg_mirror, case, {"pg3": {"etcd_config_file": deployed}},
+                                        cluster_vars)
+                      for case, (deployed, cluster_vars) in SWITCHES.items()})
 
 
 def _first_play_name() -> str:
@@ -76,14 +150,14 @@ def test_valid_cluster_passes_every_preflight(site_runs):
     assert plays[0]["play"]["name"] == _first_play_name()
     results = _results(plays[0])
     assert not [r for r in results if r[3].get("failed")]
-    for role in ("common", "etcd", "watchdog", "patroni", "haproxy", "keepalived"):
+    for role in ("common", "pgha_tls", "etcd", "watchdog", "patroni", "haproxy", "keepalived"):
         assert [r for r in results if f"/roles/{role}/tasks/preflight.yml" in r[0]], f"{role}'s preflight did not run"
 
 
 @pytest.mark.parametrize("case", list(REFUSED))
 def test_bad_value_for_a_later_role_stops_the_first_play(site_runs, case):
     """The role's preflight refuses the value, naming the variable, on the host that sets it."""
-    short, _value, role = REFUSED[case]
+    _variable, short, _value, role, message = REFUSED[case]
     rc, plays = site_runs[case]
     assert rc != 0
     # The run ends in the first play: no later play starts, so no host changes.
@@ -93,6 +167,48 @@ def test_bad_value_for_a_later_role_stops_the_first_play(site_runs, case):
     assert [host for _path, _name, host, _result in failed] == [host_name(KEY, short)], failed
     path, name, _host, result = failed[0]
     assert f"pgha.cluster.{role} :" in name or f"/roles/{role}/" in path, (path, name)
-    assert case in result["msg"], result["msg"]
+    # A check on a secret runs under no_log: its result is censored, and its name names the variable.
+    assert message in (name if result.get("censored") else result["msg"]), (name, result)
     # It is the last task the play ran: nothing after it, on any host.
     assert results[-1][0:2] == (path, name)
+
+
+def test_application_passwords_stay_out_of_the_output(site_runs):
+    """The patroni_users checks name the element and what is wrong, never the password."""
+    for case, (_rc, plays) in site_runs.items():
+        text = json.dumps(plays)
+        for secret in ("app-render-secret", "other-render-secret"):
+            assert secret not in text, f"{case or 'valid'}: {secret} appears in the run's output"
+
+
+def _switch_facts(plays) -> dict:
+    """host -> pgha_tls_switch as the preflight published it."""
+    return {host: result["ansible_facts"]["pgha_tls_switch"]
+            for _path, name, host, result in _results(plays[0])
+            if name.endswith("Find whether the running cluster changes between plain and TLS")}
+
+
+@pytest.mark.parametrize(("case", "switch"), [("plain-to-tls", True), ("half-way-to-tls", True), ("tls-kept", False),
+                                              ("tls-to-plain-allowed", True)])
+def test_preflight_finds_a_switch_between_plain_and_tls(switch_runs, case, switch):
+    """A member deployed on the other scheme (or serving both, a switch stopped half way) makes the run a
+    switch on every host (playbooks/tls-switch.yml then moves every link); a cluster deployed as wanted
+    is not one. Turning TLS on needs no flag; turning it off needs pgha_tls_allow_downgrade."""
+    rc, plays = switch_runs[case]
+    assert rc == 0, plays
+    facts = _switch_facts(plays)
+    assert sorted(facts) == sorted(host_name(KEY, s) for s in (*DB_HOSTS, *PROXY_HOSTS))
+    assert set(facts.values()) == {switch}, facts
+
+
+def test_preflight_refuses_turning_tls_off_a_running_cluster(switch_runs):
+    """pgha_tls_enabled: false over a cluster deployed with TLS stops the first play on every host,
+    naming the members, the risk and both ways out; nothing after it runs."""
+    rc, plays = switch_runs["tls-to-plain-refused"]
+    assert rc != 0
+    assert [p["play"]["name"] for p in plays] == [_first_play_name()]
+    failed = [r for r in _results(plays[0]) if r[3].get("failed")]
+    assert sorted(host for _p, _n, host, _r in failed) == sorted(host_name(KEY, s) for s in (*DB_HOSTS, *PROXY_HOSTS))
+    for _path, name, _host, result in failed:
+        assert name.endswith("Refuse to turn TLS off on a running cluster unless asked to"), name
+        assert host_name(KEY, "pg3") in result["msg"] and "pgha_tls_allow_downgrade: true" in result["msg"], result["msg"]

@@ -58,7 +58,7 @@ class Etcdctl:
 def run(monkeypatch, own: str, fixture: str, primary: bool = True, move_rc: int = 0):
     fake = Etcdctl(fixture, move_rc)
     asked: list[str] = []
-    monkeypatch.setattr(leader_away, "is_primary", lambda url: asked.append(url) or primary)
+    monkeypatch.setattr(leader_away, "is_primary", lambda url, _cacert=None: asked.append(url) or primary)
     monkeypatch.setattr(leader_away.shutil, "which", lambda name: f"/usr/bin/{name}")
     monkeypatch.setattr(leader_away.subprocess, "run", fake)
     rc = leader_away.main(argv(own))
@@ -87,7 +87,7 @@ def test_etcdctl_inherits_the_environment_with_a_fixed_locale(monkeypatch):
     """TLS settings reach etcdctl as ETCDCTL_* variables from the unit, never as arguments."""
     monkeypatch.setenv("ETCDCTL_CACERT", "/etc/etcd/ca.crt")
     fake = Etcdctl("endpoint_status_all_up")
-    monkeypatch.setattr(leader_away, "is_primary", lambda _url: True)
+    monkeypatch.setattr(leader_away, "is_primary", lambda _url, _cacert=None: True)
     monkeypatch.setattr(leader_away.shutil, "which", lambda name: f"/usr/bin/{name}")
     monkeypatch.setattr(leader_away.subprocess, "run", fake)
     assert leader_away.main(argv("127.0.0.1:32379")) == 0
@@ -117,7 +117,7 @@ def test_a_failed_transfer_is_reported(monkeypatch, capsys):
 @pytest.mark.parametrize("own", ENDPOINTS)
 def test_no_json_is_an_error_not_a_move(monkeypatch, capsys, own):
     calls = []
-    monkeypatch.setattr(leader_away, "is_primary", lambda _url: True)
+    monkeypatch.setattr(leader_away, "is_primary", lambda _url, _cacert=None: True)
     monkeypatch.setattr(leader_away.shutil, "which", lambda name: f"/usr/bin/{name}")
     monkeypatch.setattr(leader_away.subprocess, "run",
                         lambda args, **_kw: calls.append(args) or subprocess.CompletedProcess(args, 1, "", "context deadline exceeded"))
@@ -141,7 +141,7 @@ def test_the_arguments():
     pytest.param(argv("127.0.0.1:42379"), id="own-endpoint-not-a-member"),
 ])
 def test_bad_arguments_are_refused_before_anything_runs(monkeypatch, capsys, bad):
-    monkeypatch.setattr(leader_away, "is_primary", lambda _url: pytest.fail("probed Patroni"))
+    monkeypatch.setattr(leader_away, "is_primary", lambda _url, _cacert=None: pytest.fail("probed Patroni"))
     with pytest.raises(SystemExit) as exc:
         leader_away.main(bad)
     assert exc.value.code == 2

@@ -27,6 +27,7 @@ import argparse
 import json
 import os
 import shutil
+import ssl
 import subprocess
 import sys
 import urllib.error
@@ -44,6 +45,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="the client URL of the etcd member on this host, one of --endpoints")
     parser.add_argument("--primary-url", required=True,
                         help="the local Patroni REST API's /primary URL (200 on the primary only)")
+    parser.add_argument("--cacert", default=None,
+                        help="CA file that verifies the Patroni REST API's certificate (an https --primary-url)")
     parser.add_argument("--etcdctl", default="etcdctl", help="etcdctl binary, a name looked up in PATH or a path")
     parser.add_argument("--dial-timeout", default="1s", help="etcdctl --dial-timeout")
     parser.add_argument("--command-timeout", default="3s", help="etcdctl --command-timeout")
@@ -54,9 +57,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
-def is_primary(url: str) -> bool:
+def is_primary(url: str, cacert: str | None = None) -> bool:
+    context = ssl.create_default_context(cafile=cacert) if url.startswith("https:") else None
     try:
-        with urllib.request.urlopen(url, timeout=2) as resp:
+        with urllib.request.urlopen(url, timeout=2, context=context) as resp:
             return resp.status == 200
     except (urllib.error.URLError, OSError):
         return False  # 503 (not the primary) or no answer
@@ -73,7 +77,7 @@ def etcdctl(args: argparse.Namespace, *command: str) -> subprocess.CompletedProc
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    if not is_primary(args.primary_url):
+    if not is_primary(args.primary_url, args.cacert):
         return 0
     # etcdctl exits non-zero when a member does not answer, and still prints the others.
     proc = etcdctl(args, "--endpoints=" + ",".join(args.endpoints), "endpoint", "status", "-w", "json")
