@@ -10,7 +10,10 @@ from __future__ import annotations
 import re
 
 import render_tasks as tasks
+from ansible_collections.pgha.cluster.plugins.filter.ufw_missing_rules import FilterModule as UfwMissing
 from render_platforms import Platform
+
+UFW_MISSING = UfwMissing().filters()["ufw_missing_rules"]
 
 MODULES = {"ansible.posix.firewalld", "community.general.ufw"}
 OMIT = "__omit_place_holder__"
@@ -33,7 +36,13 @@ def applied(render: dict, platform: Platform, name: str) -> tuple[str, list[dict
     variables = tasks.variables(render, platform, name, omit=OMIT)
     task = allowing_task(platform, variables)
     rules = []
-    for item in tasks.render(task.raw["loop"], variables):
+    if "ufw_missing_rules" in task.raw["loop"]:
+        # ufw's loop reads ufw's rule files at run time (the filter has its own unit tests): on a
+        # fresh host, ufw lacks every rule common publishes.
+        items = UFW_MISSING([], tasks.render("{{ common_firewall_rules }}", variables))
+    else:
+        items = tasks.render(task.raw["loop"], variables)
+    for item in items:
         args = tasks.render(task.args, variables | {"item": item})
         if task.action == "community.general.ufw":
             assert args["rule"] == "allow" and args["comment"].startswith("pgha "), args

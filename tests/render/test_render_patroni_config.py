@@ -36,7 +36,10 @@ def test_patroni_config(render, platform, short):
                                  "authentication": {"username": "patroni", "password": "test-restapi-secret"},
                                  **tls, "verify_client": "optional"}
     assert config["ctl"] == {"certfile": tls["certfile"], "keyfile": tls["keyfile"], "cacert": tls["cafile"]}
-    assert config["etcd3"] == {"hosts": ["10.0.1.11:2379", "10.0.1.12:2379", "10.0.1.13:2379"], "protocol": "https",
+    # use_proxies: exactly the inventory's members, never the URLs they advertise (the other scheme
+    # during a switch between plain and TLS).
+    assert config["etcd3"] == {"hosts": ["10.0.1.11:2379", "10.0.1.12:2379", "10.0.1.13:2379"], "use_proxies": True,
+                               "protocol": "https",
                                "cacert": tls["cafile"], "cert": tls["certfile"], "key": tls["keyfile"]}
 
     dcs = config["bootstrap"]["dcs"]
