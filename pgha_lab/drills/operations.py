@@ -8,10 +8,10 @@ from pgha_lab.context import Context
 from pgha_lab.registry import drill
 
 
-def _playbook_outcome(c: Context, result, **details):
-    c.details.update(details, playbook_rc=result.returncode)
+def _playbook_outcome(c: Context, result, prefix: str = "", **details):
+    c.details.update(details, **{f"{prefix}playbook_rc": result.returncode})
     if result.returncode != 0:
-        c.details["playbook_tail"] = result.stdout[-1500:]
+        c.details[f"{prefix}playbook_tail"] = result.stdout[-1500:]
 
 
 @drill("switchover", "6. planned switchover (playbooks/switchover.yml)")
@@ -115,9 +115,7 @@ def tls_switch(c: Context):
     c.fault("site.yml -e pgha_tls_enabled=false -e pgha_tls_allow_downgrade=true")
     off = lab.playbook("site.yml", c.workdir, {"pgha_tls_enabled": False, "pgha_tls_allow_downgrade": True})
     c.check("site.yml turning TLS off succeeded", off.returncode == 0)
-    c.details["off_playbook_rc"] = off.returncode
-    if off.returncode != 0:
-        c.details["off_playbook_tail"] = off.stdout[-1500:]
+    _playbook_outcome(c, off, prefix="off_")
     plain.wait(plain.whole, "a whole cluster over plain HTTP (etcd, Patroni's REST API)", timeout=300, interval=2)
     with plain.connect(lab.write_port, sslmode="disable") as conn:
         c.check("PostgreSQL serves without TLS", conn.execute("SHOW ssl").fetchone()[0] == "off")
