@@ -77,7 +77,12 @@ WELL_KNOWN = frozenset((
 ))
 
 
-_KINDS = {'bool': 'boolean', 'int': 'number', 'float': 'number', 'list': 'list', 'dict': 'mapping'}
+def _kind(value):
+    # Ansible hands tagged subclasses (an inventory's int is an _AnsibleTaggedInt): name the kind.
+    for types, kind in ((bool, 'boolean'), ((int, float), 'number'), ((list, tuple), 'list'), (dict, 'mapping')):
+        if isinstance(value, types):
+            return kind
+    return type(value).__name__
 
 
 def _problem(value, min_length, max_length, forbidden, ascii_only):
@@ -85,7 +90,7 @@ def _problem(value, min_length, max_length, forbidden, ascii_only):
         return 'is unset'
     if not isinstance(value, str):
         return ('is a %s, not a string: YAML reads an unquoted 12345, yes or [a] as a number, a boolean or a list.'
-                ' Quote it' % _KINDS.get(type(value).__name__, type(value).__name__))
+                ' Quote it' % _kind(value))
     if '\n' in value or '\r' in value:
         return 'holds a line break (a | block scalar ends in one): write it on one line, quoted, or use |-'
     if value.strip().lower() in WELL_KNOWN:

@@ -11,8 +11,9 @@ module: tcp_listeners
 short_description: List the TCP ports a Linux host listens on, with the process and systemd unit of each
 version_added: 0.2.0
 description:
-  - Reads the listening sockets from C(/proc/net/tcp) and C(/proc/net/tcp6), finds the process holding each
-    one through C(/proc/<pid>/fd), and the systemd unit that process runs in through C(/proc/<pid>/cgroup).
+  - Reads the listening sockets from C(/proc/net/tcp) and C(/proc/net/tcp6) with the user owning each, finds the
+    process holding each one through C(/proc/<pid>/fd), and the systemd unit that process runs in through
+    C(/proc/<pid>/cgroup).
   - The roles' preflight uses it to refuse a port that something they do not manage already holds, before any
     host changes.
   - Never reports C(changed).
@@ -32,8 +33,9 @@ options:
     elements: int
     default: []
 notes:
-  - Run it as root (C(become)) to see the processes of other users; a socket whose holder cannot be read is listed
-    with RV(listeners[].pid) V(null).
+  - Run it as root (C(become)) to see the processes of other users. Root without C(CAP_SYS_PTRACE) (a container's
+    default) cannot read other users' C(/proc/<pid>/fd); such a socket is listed with RV(listeners[].pid) V(null)
+    and its owning user only.
 '''
 
 EXAMPLES = r'''
@@ -60,6 +62,12 @@ listeners:
     address:
       description: The address it listens on (V(0.0.0.0) or V(::) for every address).
       type: str
+    uid:
+      description: The user id owning the socket.
+      type: int
+    user:
+      description: That user's name, V(null) when it has none.
+      type: str
     pid:
       description: The process holding the socket, V(null) when it could not be read.
       type: int
@@ -70,10 +78,11 @@ listeners:
       description: The systemd unit (C(.service) or C(.scope)) the process runs in, V(null) when it runs in none.
       type: str
   sample:
-    - {port: 5432, address: 0.0.0.0, pid: 812, process: postgres, unit: patroni.service}
+    - {port: 5432, address: 0.0.0.0, uid: 101, user: postgres, pid: 812, process: postgres, unit: patroni.service}
 '''
 
 import os
+import pwd
 import re
 import socket
 import struct
@@ -94,14 +103,14 @@ def _address(hex_address):
 
 
 def parse_proc_net(text):
-    """(inode, address, port) of each listening socket in a /proc/net/tcp{,6} table."""
+    """(inode, address, port, uid) of each listening socket in a /proc/net/tcp{,6} table."""
     sockets = []
     for line in text.splitlines()[1:]:
         fields = line.split()
         if len(fields) < 10 or fields[3] != _LISTEN:
             continue
         hex_address, hex_port = fields[1].split(':')
-        sockets.append((fields[9], _address(hex_address), int(hex_port, 16)))
+        sockets.append((fields[9], _address(hex_address), int(hex_port, 16), int(fields[7])))
     return sockets
 
 
@@ -113,6 +122,13 @@ def unit_of(cgroup_text):
         if units:
             return units[-1]
     return None
+
+
+def _user(uid):
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:
+        return None
 
 
 def _read(path):
@@ -151,16 +167,17 @@ def listeners(ports=(), proc='/proc'):
         if text:
             sockets.extend(parse_proc_net(text))
     wanted = set(ports)
-    sockets = [s for s in sockets if not wanted or s[2] in wanted]
+    sockets = [sock for sock in sockets if not wanted or sock[2] in wanted]
     owners = socket_owners(proc) if sockets else {}
     result = []
-    for inode, address, port in sockets:
+    for inode, address, port, uid in sockets:
         pid = owners.get(inode)
         process = unit = None
         if pid is not None:
             process = (_read(os.path.join(proc, str(pid), 'comm')) or '').strip() or None
             unit = unit_of(_read(os.path.join(proc, str(pid), 'cgroup')) or '')
-        result.append({'port': port, 'address': address, 'pid': pid, 'process': process, 'unit': unit})
+        result.append({'port': port, 'address': address, 'uid': uid, 'user': _user(uid), 'pid': pid,
+                       'process': process, 'unit': unit})
     return sorted(result, key=lambda r: (r['port'], r['address']))
 
 

@@ -53,6 +53,8 @@ def inventory(children: dict) -> dict:
                 "patroni_rewind_password": "test-rewind-secret",
                 "patroni_restapi_password": "test-restapi-secret",
                 "haproxy_stats_password": "test-stats-secret",
+                # The faked hosts are this machine: its own PostgreSQL data, if any, is not theirs.
+                "patroni_preflight_data_roots": [],
             },
             "hosts": {"localhost": {}},
             "children": children,

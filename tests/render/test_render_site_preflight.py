@@ -53,7 +53,7 @@ REFUSED = {
     "vip-is-the-network": ("keepalived_vip", "ha1", "10.0.1.0", "keepalived", "neither its network"),
     "vip-is-the-broadcast": ("keepalived_vip", "ha1", "10.0.1.255", "keepalived", "neither its network"),
     "maximum-lag-with-a-unit": ("patroni_maximum_lag_on_failover", "pg2", "1MB", "patroni",
-                                "patroni_maximum_lag_on_failover is 1MB: give a positive whole number of bytes"),
+                                "argument 'patroni_maximum_lag_on_failover' is of type str"),
     "safety-margin-not-below-ttl": ("watchdog_safety_margin", "pg2", 30, "patroni",
                                     "watchdog_safety_margin (30 s) is not below patroni_ttl (30 s)"),
     "users-placeholder-password": ("patroni_users", "pg2", [{"name": "app", "password": "CHANGE_ME"}], "patroni",

@@ -29,8 +29,8 @@ TCP6 = HEADER + (
 
 
 def test_parse_proc_net_keeps_listeners_only():
-    assert tcp_listeners.parse_proc_net(TCP) == [('111', '0.0.0.0', 5432), ('222', '127.0.0.1', 2379)]
-    assert tcp_listeners.parse_proc_net(TCP6) == [('444', '::1', 8008)]
+    assert tcp_listeners.parse_proc_net(TCP) == [('111', '0.0.0.0', 5432, 106), ('222', '127.0.0.1', 2379, 107)]
+    assert tcp_listeners.parse_proc_net(TCP6) == [('444', '::1', 8008, 0)]
 
 
 def test_unit_of_takes_the_innermost_unit():
@@ -56,15 +56,18 @@ def _fake_proc(root, processes):
     return str(root)
 
 
-def test_listeners_name_the_process_and_unit(tmp_path):
+def test_listeners_name_the_process_and_unit(tmp_path, monkeypatch):
+    monkeypatch.setattr(tcp_listeners, '_user', {0: 'root', 106: 'postgres', 107: 'etcd'}.get)
     proc = _fake_proc(tmp_path, {
         812: ('postgres', '0::/system.slice/postgresql@17-main.service\n', ['111']),
         900: ('etcd', '0::/system.slice/etcd.service\n', ['222', '999']),
     })
     assert tcp_listeners.listeners(proc=proc) == [
-        {'port': 2379, 'address': '127.0.0.1', 'pid': 900, 'process': 'etcd', 'unit': 'etcd.service'},
-        {'port': 5432, 'address': '0.0.0.0', 'pid': 812, 'process': 'postgres', 'unit': 'postgresql@17-main.service'},
-        {'port': 8008, 'address': '::1', 'pid': None, 'process': None, 'unit': None},
+        {'port': 2379, 'address': '127.0.0.1', 'uid': 107, 'user': 'etcd', 'pid': 900, 'process': 'etcd',
+         'unit': 'etcd.service'},
+        {'port': 5432, 'address': '0.0.0.0', 'uid': 106, 'user': 'postgres', 'pid': 812, 'process': 'postgres',
+         'unit': 'postgresql@17-main.service'},
+        {'port': 8008, 'address': '::1', 'uid': 0, 'user': 'root', 'pid': None, 'process': None, 'unit': None},
     ]
     assert [r['port'] for r in tcp_listeners.listeners([5432], proc=proc)] == [5432]
     assert tcp_listeners.listeners([6000], proc=proc) == []
@@ -78,3 +81,4 @@ def test_the_real_proc_shows_a_socket_this_process_listens_on():
         found = tcp_listeners.listeners([port])
     assert len(found) == 1
     assert found[0]['pid'] == os.getpid() and found[0]['address'] == '127.0.0.1'
+    assert found[0]['uid'] == os.getuid()
