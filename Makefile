@@ -12,7 +12,7 @@ COLLECTION_LINK := .collections/ansible_collections/pgha/cluster
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help lab test unit lint sanity matrix ee-context docs docs-lint changelog molecule molecule-debian13 molecule-rocky10 down status venv tools-venv drill
+.PHONY: help lab test checks unit lint sanity matrix ee-context docs docs-lint changelog molecule molecule-debian13 molecule-rocky10 down status venv tools-venv drill
 
 help:
 	@echo "make lab    build the local lab (5 containers) and deploy the whole stack on it"
@@ -55,9 +55,20 @@ down:
 	lab/lab.sh down
 
 # --- tests -----------------------------------------------------------------
+# The checks that need no lab (unit, lint, sanity and unit per ansible-core line, EE context,
+# docs) run beside Molecule, whose lab tests mostly wait on the cluster's own timers; their
+# lines are prefixed [checks]. Both must pass.
 test: venv
 	lab/lab.sh deps
-	$(MAKE) unit lint matrix ee-context docs-lint molecule
+	lab/secrets.sh
+	@set -o pipefail; \
+	  { $(MAKE) --no-print-directory checks 2>&1 | sed -u 's/^/[checks] /'; } & checks_pid=$$!; \
+	  $(MAKE) --no-print-directory molecule; molecule_rc=$$?; \
+	  wait $$checks_pid; checks_rc=$$?; \
+	  echo "make test: checks (unit lint matrix ee-context docs-lint) rc=$$checks_rc, molecule rc=$$molecule_rc"; \
+	  [ $$checks_rc -eq 0 ] && [ $$molecule_rc -eq 0 ]
+
+checks: unit lint matrix ee-context docs-lint
 
 unit: venv
 	lab/secrets.sh

@@ -55,6 +55,18 @@ class InventoryError(ValueError):
     """The inventory (or a role's defaults) does not say what the lab code needs."""
 
 
+class _InventoryLoader(yaml.SafeLoader):
+    """YAML as an inventory file holds it: `!unsafe` marks a plain string (Ansible never templates it)."""
+
+
+_InventoryLoader.add_constructor("!unsafe", lambda loader, node: loader.construct_scalar(node))
+
+
+def load_yaml(path: Path) -> dict:
+    """An inventory YAML file (group_vars, the lab's secrets.yml) as a dict."""
+    return yaml.load(Path(path).read_text(), Loader=_InventoryLoader) or {}  # noqa: S506 - a SafeLoader subclass
+
+
 @functools.lru_cache(maxsize=None)
 def role_defaults(role: str) -> dict:
     """roles/<role>/defaults/main.yml as a dict."""
@@ -71,6 +83,11 @@ def role_default(name: str):
     return defaults[name]
 
 
+def _plain(obj: dict):
+    """ansible-inventory's JSON for a `!unsafe` value ({"__ansible_unsafe": text}) as the text."""
+    return obj["__ansible_unsafe"] if obj.keys() == {"__ansible_unsafe"} else obj
+
+
 def ansible_inventory(path: Path) -> dict:
     """`ansible-inventory -i path --list` as a dict."""
     argv = [ansible_bin("ansible-inventory"), "-i", str(path), "--list"]
@@ -78,7 +95,7 @@ def ansible_inventory(path: Path) -> dict:
     if proc.returncode != 0:
         raise InventoryError(f"{' '.join(argv)} failed (rc {proc.returncode}): {proc.stderr.strip()[-2000:]}")
     try:
-        return json.loads(proc.stdout)
+        return json.loads(proc.stdout, object_hook=_plain)
     except ValueError as exc:
         raise InventoryError(f"{' '.join(argv)} printed no JSON: {proc.stdout[:500]!r}") from exc
 

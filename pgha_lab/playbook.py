@@ -31,9 +31,10 @@ def ansible_env() -> dict[str, str]:
     return dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0")
 
 
-def playbook_command(playbook: str, tmp_path: Path, extra_vars=None, inventory=None, tags=(), check=False):
-    """argv and environment that run one of the project's playbooks against the lab."""
-    argv = [ansible_bin("ansible-playbook"), str(ROOT / playbook), "-i", str(inventory or DEFAULT_INVENTORY)]
+def playbook_command(playbook: str, tmp_path: Path, extra_vars=None, inventory=None, tags=(), check=False, args=()):
+    """argv and environment that run one of the project's playbooks against the lab; `args` are
+    more ansible-playbook options (a YAML vars file with `-e @file`, `--vault-password-file`)."""
+    argv = [ansible_bin("ansible-playbook"), str(ROOT / playbook), "-i", str(inventory or DEFAULT_INVENTORY), *args]
     if tags:
         argv += ["--tags", ",".join(tags)]
     if check:
@@ -45,9 +46,9 @@ def playbook_command(playbook: str, tmp_path: Path, extra_vars=None, inventory=N
     return argv, ansible_env()
 
 
-def ansible_playbook(playbook: str, tmp_path: Path, extra_vars=None, inventory=None, tags=(), check=False):
+def ansible_playbook(playbook: str, tmp_path: Path, extra_vars=None, inventory=None, tags=(), check=False, args=()):
     """Run one of the project's playbooks against the lab; returns the CompletedProcess."""
-    argv, env = playbook_command(playbook, tmp_path, extra_vars, inventory, tags, check)
+    argv, env = playbook_command(playbook, tmp_path, extra_vars, inventory, tags, check, args)
     return subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900, check=False)
 
 

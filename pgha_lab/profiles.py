@@ -1,6 +1,6 @@
-"""Failover-timing profiles (inventory/profiles/<name>.yml): checked, applied with the project's
-own playbooks (playbooks/config.yml for Patroni's DCS timing, site.yml for the HAProxy checks),
-and compared with what the cluster runs (the DCS in etcd, each proxy's rendered haproxy.cfg)."""
+"""Failover-timing profiles (inventory/profiles/<name>.yml): inventory variables, checked, applied
+with site.yml (the patroni role keeps the DCS as the inventory says, the haproxy role renders the
+checks), and compared with what the cluster runs (the DCS in etcd, each proxy's rendered haproxy.cfg)."""
 
 from __future__ import annotations
 
@@ -32,15 +32,29 @@ def load(name: str) -> dict:
     return yaml.safe_load((PROFILES_DIR / f"{name}.yml").read_text())
 
 
+#: The patroni role's variables for the DCS timing keys.
+TIMING_VARIABLES = {"ttl": "patroni_ttl", "loop_wait": "patroni_loop_wait", "retry_timeout": "patroni_retry_timeout"}
+
+
+def dcs_settings(values: dict) -> dict:
+    """The DCS settings a profile's variables give: its timing, and its PostgreSQL parameters
+    (patroni_postgresql_parameters_extra) with None (absent) for each one another profile sets."""
+    others = {key for path in PROFILES_DIR.glob("*.yml")
+              for key in (yaml.safe_load(path.read_text()).get("patroni_postgresql_parameters_extra") or {})}
+    extra = values.get("patroni_postgresql_parameters_extra") or {}
+    return ({key: values[var] for key, var in TIMING_VARIABLES.items()}
+            | {"postgresql": {"parameters": {key: extra.get(key) for key in sorted(others | set(extra))}}})
+
+
 def check(name: str) -> None:
     """Refuse a profile whose DCS timing Patroni would silently change (pgha's one DCS timing rule)."""
-    errors = dcs_timing_errors(load(name)["patroni_dcs_settings"])
+    errors = dcs_timing_errors(dcs_settings(load(name)), names=TIMING_VARIABLES)
     if errors:
         raise ProfileError(f"profile {name} ({PROFILES_DIR / f'{name}.yml'}): " + " ".join(errors))
 
 
 def contains(actual, wanted) -> bool:
-    """Whether every key of wanted (recursively) has the same value in actual."""
+    """Whether every key of wanted (recursively) has the same value in actual (None: absent there)."""
     if isinstance(wanted, dict):
         return isinstance(actual, dict) and all(contains(actual.get(k), v) for k, v in wanted.items())
     return actual == wanted
@@ -83,25 +97,20 @@ def haproxy_differences(wanted: dict[str, str | None], cfg: str) -> list[str]:
 def applied(lab: Lab, name: str) -> bool:
     """Whether the DCS and every proxy's rendered haproxy.cfg already hold the profile's values."""
     values = load(name)
-    if not contains(lab.dcs_config(), values["patroni_dcs_settings"]):
+    if not contains(lab.dcs_config(), dcs_settings(values)):
         return False
     wanted = haproxy_wanted(lab, values)
     return not any(haproxy_differences(wanted, lab.haproxy_config(proxy)) for proxy in lab.proxies)
 
 
 def apply(lab: Lab, name: str, workdir: Path) -> None:
-    """Patroni DCS timing through playbooks/config.yml, HAProxy checks through site.yml; then wait
-    for every Patroni to run the new timing and for a whole cluster."""
+    """site.yml with the profile's variables (the DCS through the patroni role, the HAProxy checks);
+    then wait for every Patroni to run the new timing and for a whole cluster."""
     values = load(name)
     check(name)
-    log(f"profile {name}: playbooks/config.yml -e @inventory/profiles/{name}.yml")
+    wanted = dcs_settings(values)
     before_wait = lab.dcs_config()["loop_wait"]
-    result = lab.playbook("playbooks/config.yml", workdir, values)
-    if result.returncode != 0:
-        raise ProfileError(f"config.yml failed for profile {name}:\n{result.stdout[-3000:]}")
-    wanted = values["patroni_dcs_settings"]
-    lab.wait(lambda: contains(lab.dcs_config(), wanted), f"the DCS to hold {wanted}", timeout=60)
-    log(f"profile {name}: site.yml -e @inventory/profiles/{name}.yml (HAProxy checks)")
+    log(f"profile {name}: site.yml -e @inventory/profiles/{name}.yml")
     result = lab.playbook("site.yml", workdir, values)
     if result.returncode != 0:
         raise ProfileError(f"site.yml failed for profile {name}:\n{result.stdout[-3000:]}")
@@ -111,5 +120,5 @@ def apply(lab: Lab, name: str, workdir: Path) -> None:
     if any(differences.values()) or not contains(lab.dcs_config(), wanted):
         raise ProfileError(f"profile {name} applied, but the DCS or a proxy's haproxy.cfg does not hold its values: {differences}")
     # Every Patroni picks the new timing up in its next HA loop.
-    time.sleep(max(before_wait, wanted.get("loop_wait", 0)) + 2)
+    time.sleep(max(before_wait, wanted["loop_wait"]) + 2)
     lab.wait(lab.whole, f"a whole cluster with profile {name}", timeout=180, interval=2)

@@ -8,6 +8,7 @@ import json
 import statistics
 from pathlib import Path
 
+from pgha_lab import profiles
 from pgha_lab.inventory import role_default
 from pgha_lab.lab import Lab
 from pgha_lab.metrics import stats
@@ -49,7 +50,8 @@ def summary(r: dict) -> str:
 
 
 def _profile_line(name: str, values: dict) -> str:
-    dcs = values["patroni_dcs_settings"]
+    # Results stored before the profiles were inventory variables hold patroni_dcs_settings.
+    dcs = values["patroni_dcs_settings"] if "patroni_dcs_settings" in values else profiles.dcs_settings(values)
     hap = {k.replace("haproxy_check_", ""): values.get(k) for k in
            ("haproxy_check_inter", "haproxy_check_fastinter", "haproxy_check_downinter", "haproxy_check_fall",
             "haproxy_check_rise")}

@@ -18,6 +18,7 @@ patronictl) or the string ``unknown``.
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 import traceback
@@ -382,6 +383,29 @@ def config_patch(current, wanted):
         elif key not in current or not same_value(have, want):
             patch[key] = want
     return patch
+
+
+def with_removals(current, wanted, exact):
+    """``wanted`` with a ``None`` (remove) for each key that a mapping named in ``exact`` (dotted paths,
+    like ``postgresql.parameters``) holds in ``current`` but not in ``wanted``: those mappings end up
+    exactly as wanted. ``wanted`` itself is not changed."""
+    result = copy.deepcopy(wanted)
+    for path in exact:
+        parents, last = path.split('.')[:-1], path.split('.')[-1]
+        have, want = current, result
+        for key in parents:
+            have = have.get(key) if isinstance(have, dict) else None
+            if not isinstance(want.setdefault(key, {}), dict):
+                want = None
+                break
+            want = want[key]
+        if want is None or not isinstance(have, dict) or not isinstance(have.get(last), dict):
+            continue
+        if not isinstance(want.setdefault(last, {}), dict):
+            continue
+        for key in have[last]:
+            want[last].setdefault(key, None)
+    return result
 
 
 def apply_patch(current, patch):

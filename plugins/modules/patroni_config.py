@@ -46,6 +46,14 @@ options:
         Other strings compare exactly, so units must be written as Patroni shows them (V(256MB)).
     type: dict
     required: true
+  exact:
+    description:
+      - Dotted paths of mappings in O(settings), like V(postgresql.parameters), that must end up exactly as given;
+        a key the current configuration holds there and O(settings) does not name is removed.
+    type: list
+    elements: str
+    default: []
+    version_added: 0.2.0
 notes:
   - Patroni flags a restart only after its next cycle (C(loop_wait) seconds), so RV(pending_restart)
     may not yet show a change that needs one. Read it later with M(pgha.cluster.patroni_cluster_info).
@@ -121,6 +129,7 @@ from ansible_collections.pgha.cluster.plugins.module_utils._patronictl import (
     config_patch,
     member_facts,
     patroni_argument_spec,
+    with_removals,
 )
 
 
@@ -143,6 +152,7 @@ def timing_refusal(settings, merged):
 def main():
     argument_spec = dict(
         settings=dict(type='dict', required=True),
+        exact=dict(type='list', elements='str', default=[]),
     )
     argument_spec.update(patroni_argument_spec())
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
@@ -154,6 +164,7 @@ def main():
     except CliError as exc:
         module.fail_json(**exc.as_fail_kwargs())
 
+    settings = with_removals(before, settings, module.params['exact'])
     patch = config_patch(before, settings)
     after = apply_patch(before, patch)
     refusal = timing_refusal(settings, after)

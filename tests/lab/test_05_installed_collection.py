@@ -23,6 +23,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from pgha_lab.inventory import load_yaml
+
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests" / "ee"))
 from collection_artifacts import pack_dependencies, pack_installed  # noqa: E402  pylint: disable=wrong-import-position
@@ -78,7 +80,6 @@ def user_side(tmp_path_factory):
         "stdout_callback = ansible.builtin.default\n"
         "forks = 10\n"
         "interpreter_python = auto_silent\n"
-        "host_key_checking = False\n"
         "retry_files_enabled = False\n"
         "[connection]\n"
         "pipelining = True\n"
@@ -86,7 +87,7 @@ def user_side(tmp_path_factory):
     shutil.copytree(ROOT / "inventory" / "lab", work / "inventory")
     # The copy keeps the lab's secrets and CA (.pki/, copied along), named by the copy's own path.
     secrets = work / "inventory" / "group_vars" / "all" / "secrets.yml"
-    values = yaml.safe_load(secrets.read_text())
+    values = load_yaml(secrets)
     values["pgha_tls_pki_dir"] = str(work / "inventory" / ".pki")
     secrets.write_text(yaml.safe_dump(values))
     secrets.chmod(0o600)

@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from pgha_lab import ROOT
-from pgha_lab.inventory import Inventory, InventoryError, group_hosts, role_default, variable
+from pgha_lab.inventory import Inventory, InventoryError, group_hosts, load_yaml, role_default, variable
 
 LAB = ROOT / "inventory" / "lab"
 
@@ -35,7 +35,7 @@ def test_hosts_and_addresses_are_those_of_the_lab_inventory(lab_inventory):
 def test_vip_and_password_come_from_the_group_vars(lab_inventory):
     """The VIP from the committed group_vars, the passwords from the generated secrets (lab/secrets.sh)."""
     group_vars = yaml.safe_load((LAB / "group_vars" / "all" / "main.yml").read_text())
-    secrets = yaml.safe_load((LAB / "group_vars" / "all" / "secrets.yml").read_text())
+    secrets = load_yaml(LAB / "group_vars" / "all" / "secrets.yml")
     assert lab_inventory.vip == group_vars["keepalived_vip"]
     assert lab_inventory.password == secrets["patroni_superuser_password"]
     assert lab_inventory.restapi_password == secrets["patroni_restapi_password"]
@@ -46,7 +46,7 @@ def test_vip_and_password_come_from_the_group_vars(lab_inventory):
 def test_tls_settings_come_from_the_inventory(lab_inventory, tmp_path):
     """TLS is on (the pgha_tls role's default); the CA directory is the one lab/secrets.sh wrote;
     without pgha_tls_pki_dir it is `.pki` in the inventory directory (the role's default)."""
-    secrets = yaml.safe_load((LAB / "group_vars" / "all" / "secrets.yml").read_text())
+    secrets = load_yaml(LAB / "group_vars" / "all" / "secrets.yml")
     assert lab_inventory.tls is True
     assert str(lab_inventory.pki_dir) == secrets["pgha_tls_pki_dir"] == str((LAB / ".pki").resolve())
     inv = tmp_path / "inventory"

@@ -34,9 +34,9 @@ def test_the_shipped_profiles_pass_the_dcs_timing_rule(name):
 
 
 def test_a_profile_patroni_would_change_is_refused(tmp_path, monkeypatch):
-    (tmp_path / "bad.yml").write_text("patroni_dcs_settings: {ttl: 20, loop_wait: 5, retry_timeout: 10}\n")
+    (tmp_path / "bad.yml").write_text("patroni_ttl: 20\npatroni_loop_wait: 5\npatroni_retry_timeout: 10\n")
     monkeypatch.setattr(profiles, "PROFILES_DIR", tmp_path)
-    with pytest.raises(profiles.ProfileError, match=r"loop_wait=5 \+ 2 \* retry_timeout=10 exceeds ttl=20"):
+    with pytest.raises(profiles.ProfileError, match=r"patroni_loop_wait=5 \+ 2 \* patroni_retry_timeout=10 exceeds patroni_ttl=20"):
         profiles.check("bad")
 
 

@@ -47,12 +47,14 @@ def inventory(children: dict) -> dict:
                 "ansible_python_interpreter": sys.executable,
                 "keepalived_vip": VIP,
                 "keepalived_vip_prefix": 24,
-                "keepalived_auth_pass": "test-vrrp",
+                "keepalived_auth_pass": "tst-vrrp",
                 "patroni_superuser_password": "test-superuser-secret",
                 "patroni_replication_password": "test-replicator-secret",
                 "patroni_rewind_password": "test-rewind-secret",
                 "patroni_restapi_password": "test-restapi-secret",
                 "haproxy_stats_password": "test-stats-secret",
+                # The faked hosts are this machine: its own PostgreSQL data, if any, is not theirs.
+                "patroni_preflight_data_roots": [],
             },
             "hosts": {"localhost": {}},
             "children": children,
@@ -115,7 +117,6 @@ def prepare(work: Path, inventory: dict, cache: dict) -> dict[str, str]:
         "fact_caching_prefix = facts_\n"
         "fact_caching_timeout = 0\n"
         "forks = 10\n"
-        "host_key_checking = False\n"
         "retry_files_enabled = False\n"
         "stdout_callback = ansible.builtin.default\n"
         "callback_result_format = yaml\n"

@@ -25,7 +25,7 @@ KEYWORDS = {
     "name", "when", "register", "tags", "notify", "vars", "loop", "loop_control", "with_items",
     "changed_when", "failed_when", "check_mode", "no_log", "run_once", "until", "retries", "delay",
     "environment", "become", "become_user", "async", "poll", "delegate_to", "ignore_errors", "args",
-    "block", "rescue", "always", "listen", "any_errors_fatal", "diff",
+    "block", "rescue", "always", "listen", "any_errors_fatal", "diff", "module_defaults",
 }
 
 

@@ -21,6 +21,15 @@ def _config(render, platform, short) -> dict:
 
 
 @pytest.mark.parametrize(("platform", "short"), DB, ids=[f"{p}-{s}" for p, s in DB])
+def test_patroni_uses_exactly_the_inventory_s_etcd_members_while_switching(render, platform, short):
+    """tasks/switch.yml's configuration: etcd3.use_proxies, and otherwise the final one."""
+    final = _config(render, platform, short)
+    switching = patroni_config(render[host_name(SUPPORTED[platform], short)]["files"]["patroni_switching"])
+    assert switching["etcd3"].pop("use_proxies") is True
+    assert switching == final
+
+
+@pytest.mark.parametrize(("platform", "short"), DB, ids=[f"{p}-{s}" for p, s in DB])
 def test_patroni_config(render, platform, short):
     config = _config(render, platform, short)
     name = host_name(SUPPORTED[platform], short)
@@ -36,9 +45,9 @@ def test_patroni_config(render, platform, short):
                                  "authentication": {"username": "patroni", "password": "test-restapi-secret"},
                                  **tls, "verify_client": "optional"}
     assert config["ctl"] == {"certfile": tls["certfile"], "keyfile": tls["keyfile"], "cacert": tls["cafile"]}
-    # use_proxies: exactly the inventory's members, never the URLs they advertise (the other scheme
-    # during a switch between plain and TLS).
-    assert config["etcd3"] == {"hosts": ["10.0.1.11:2379", "10.0.1.12:2379", "10.0.1.13:2379"], "use_proxies": True,
+    # Discovery from the inventory's members, without use_proxies (set only during a switch between
+    # plain and TLS: with it Patroni 4.0 fails to start while the first listed member is down).
+    assert config["etcd3"] == {"hosts": ["10.0.1.11:2379", "10.0.1.12:2379", "10.0.1.13:2379"],
                                "protocol": "https",
                                "cacert": tls["cafile"], "cert": tls["certfile"], "key": tls["keyfile"]}
 

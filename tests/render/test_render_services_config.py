@@ -146,7 +146,7 @@ def test_keepalived(render, platform, short):
     assert f"interface {SUPPORTED[platform].interface} " in instance
     assert "virtual_router_id 51 " in instance
     assert "advert_int 1 " in instance
-    assert "authentication { auth_type PASS auth_pass test-vrrp }" in instance
+    assert "authentication { auth_type PASS auth_pass tst-vrrp }" in instance
     assert f"virtual_ipaddress {{ {VIP}/24 }}" in instance
     assert "track_script { chk_haproxy }" in instance
     # VRRP unicast (keepalived_unicast, on by default): from this proxy's address to the other's.

@@ -33,12 +33,31 @@ REFUSED = {
     "haproxy_backend_port": ("haproxy_backend_port", "ha1", 6432, "haproxy", "haproxy_backend_port"),
     "keepalived_virtual_router_id": ("keepalived_virtual_router_id", "ha2", "fifty-one", "keepalived",
                                      "keepalived_virtual_router_id"),
-    # a placeholder, refused under no_log: the censored result's task name names the variable
-    "haproxy_stats_password": ("haproxy_stats_password", "ha1", "CHANGE_ME", "haproxy", "haproxy_stats_password"),
+    # a placeholder, case-insensitively
+    "haproxy_stats_password": ("haproxy_stats_password", "ha1", "Change_Me", "haproxy",
+                               "haproxy_stats_password is a placeholder"),
     "common_firewall_admin_sources": ("common_firewall_admin_sources", "pg2", ["10.0.1.300"], "common",
                                       "common_firewall_admin_sources"),  # not an address
+    # issue 11: secrets reach their files verbatim or are refused, naming the variable (never the value)
+    "superuser-password-not-a-string": ("patroni_superuser_password", "pg2", 123456789012, "patroni",
+                                        "patroni_superuser_password is a number, not a string"),
+    "replication-password-line-break": ("patroni_replication_password", "pg2", "long-enough-secret\n", "patroni",
+                                        "patroni_replication_password holds a line break"),
+    "rewind-password-short": ("patroni_rewind_password", "pg2", "short-one", "patroni",
+                              "patroni_rewind_password has 9 characters, fewer than the 12 required"),
+    "restapi-password-well-known": ("patroni_restapi_password", "pg2", "Zalando", "patroni",
+                                    "patroni_restapi_password is a placeholder"),
+    "vrrp-key-too-long": ("keepalived_auth_pass", "ha2", "nine-char", "keepalived",
+                          "keepalived_auth_pass has 9 characters, more than the 8"),
+    "vrrp-key-comment-sign": ("keepalived_auth_pass", "ha2", "ab#cdef!", "keepalived", "keepalived_auth_pass holds '!', '#'"),
+    "vip-is-the-network": ("keepalived_vip", "ha1", "10.0.1.0", "keepalived", "neither its network"),
+    "vip-is-the-broadcast": ("keepalived_vip", "ha1", "10.0.1.255", "keepalived", "neither its network"),
+    "maximum-lag-with-a-unit": ("patroni_maximum_lag_on_failover", "pg2", "1MB", "patroni",
+                                "argument 'patroni_maximum_lag_on_failover' is of type str"),
+    "safety-margin-not-below-ttl": ("watchdog_safety_margin", "pg2", 30, "patroni",
+                                    "watchdog_safety_margin (30 s) is not below patroni_ttl (30 s)"),
     "users-placeholder-password": ("patroni_users", "pg2", [{"name": "app", "password": "CHANGE_ME"}], "patroni",
-                                   "patroni_users[0] (app): password is unset or still an example placeholder"),
+                                   "patroni_users[0] (app): password is a placeholder or a published example password"),
     "users-system-account": ("patroni_users", "pg2", [{"name": "app", "password": "app-render-secret"},
                                                       {"name": "replicator", "password": "other-render-secret"}],
                              "patroni", "patroni_users[1] (replicator): replicator is one of the accounts Patroni owns"),
@@ -116,7 +135,8 @@ def site_runs(tmp_path_factory, pgdg_mirror) -> dict:
     refused value and for the same cluster with none (case None); the runs go in parallel."""
     started = {}
     for case in [None, *REFUSED]:
-        host_vars = {}
+        # The valid cluster has pg1's watchdog_mode written as a bare YAML off (false).
+        host_vars = {} if case else {"pg1": {"watchdog_mode": False}}
         if case:
             variable, short, value, _role, _message = REFUSED[case]
             host_vars[short] = {variable: value}
@@ -152,6 +172,15 @@ def test_valid_cluster_passes_every_preflight(site_runs):
     assert not [r for r in results if r[3].get("failed")]
     for role in ("common", "pgha_tls", "etcd", "watchdog", "patroni", "haproxy", "keepalived"):
         assert [r for r in results if f"/roles/{role}/tasks/preflight.yml" in r[0]], f"{role}'s preflight did not run"
+
+
+def test_a_bare_yaml_off_is_the_watchdog_mode_off(site_runs):
+    """watchdog_mode: off (YAML false) passes and is published as 'off' for the patroni role."""
+    _rc, plays = site_runs[None]
+    published = {host: result["ansible_facts"]["watchdog_mode"] for _path, name, host, result in _results(plays[0])
+                 if name.endswith("Publish the watchdog settings")}
+    assert published[host_name(KEY, "pg1")] == "off"
+    assert published[host_name(KEY, "pg2")] == "automatic"
 
 
 @pytest.mark.parametrize("case", list(REFUSED))

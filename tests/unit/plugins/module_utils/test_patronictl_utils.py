@@ -207,3 +207,31 @@ def test_canonical_does_not_turn_words_into_numbers():
     assert pctl.canonical('1e3') == ('number', 1000.0)
     assert pctl.canonical(['a', 1]) == pctl.canonical(('a', '1'))
     assert not pctl.same_value('replica', 'logical')
+
+
+def test_with_removals_drops_what_an_exact_mapping_no_longer_names():
+    current = {'ttl': 30, 'postgresql': {'use_slots': True,
+                                         'parameters': {'max_connections': 100, 'wal_retrieve_retry_interval': '500ms'}}}
+    wanted = {'ttl': 30, 'postgresql': {'parameters': {'max_connections': 200}}}
+    settings = pctl.with_removals(current, wanted, ['postgresql.parameters'])
+    assert settings == {'ttl': 30, 'postgresql': {'parameters': {'max_connections': 200, 'wal_retrieve_retry_interval': None}}}
+    assert wanted == {'ttl': 30, 'postgresql': {'parameters': {'max_connections': 200}}}, 'the input was changed'
+    patch = pctl.config_patch(current, settings)
+    assert patch == {'postgresql': {'parameters': {'max_connections': 200, 'wal_retrieve_retry_interval': None}}}
+    # use_slots is outside the exact mapping: left alone
+    assert pctl.apply_patch(current, patch)['postgresql'] == {'use_slots': True, 'parameters': {'max_connections': 200}}
+
+
+@pytest.mark.parametrize('current, wanted', [
+    ({}, {'postgresql': {'parameters': {'a': 1}}}),                      # nothing there yet
+    ({'postgresql': {'parameters': None}}, {'postgresql': {}}),          # not a mapping in the cluster
+    ({'postgresql': {'parameters': {'a': 1}}}, {'postgresql': 'x'}),     # not a mapping in the settings
+])
+def test_with_removals_leaves_what_it_cannot_compare(current, wanted):
+    assert pctl.config_patch(current, pctl.with_removals(current, wanted, ['postgresql.parameters'])) == \
+        pctl.config_patch(current, wanted)
+
+
+def test_with_removals_empties_an_exact_mapping_the_settings_leave_out():
+    current = {'postgresql': {'parameters': {'a': 1}}}
+    assert pctl.with_removals(current, {}, ['postgresql.parameters']) == {'postgresql': {'parameters': {'a': None}}}
