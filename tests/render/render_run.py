@@ -55,6 +55,9 @@ def inventory(children: dict) -> dict:
                 "haproxy_stats_password": "test-stats-secret",
                 # The faked hosts are this machine: its own PostgreSQL data, if any, is not theirs.
                 "patroni_preflight_data_roots": [],
+                # The common preflight's listener scan is not an always-tagged task: no faked host
+                # has a listener.
+                "common_listeners": [],
             },
             "hosts": {"localhost": {}},
             "children": children,
