@@ -19,7 +19,8 @@ help:
 	@echo "make test   run every test: unit, lint, sanity + unit per ansible-core line, EE context, docs, Molecule"
 	@echo "make docs   build the collection's docs site (docs/build/html)"
 	@echo "make down   remove the lab"
-	@echo "make drill  fault drills under load on the lab (reference + fast profiles, ~25 min) -> results/drills/latest.md"
+	@echo "make drill  fault drills under load on the lab (reference + fast profiles, ~25 min) -> results/drills/latest.md,"
+	@echo "           then the synchronous posture drills (reference, strict, quorum, async) -> results/drills/posture.md"
 
 # --- tool chain ------------------------------------------------------------
 $(BIN)/.installed: requirements-dev.txt
@@ -143,3 +144,4 @@ changelog: tools-venv
 # On a running lab (make lab); restores the reference profile at the end.
 drill: venv
 	$(BIN)/python -m pgha_lab --repeat 3 --profiles reference,fast
+	$(BIN)/python -m pgha_lab --repeat 3 --drills sync_standby_stop,standbys_stop --profiles reference,strict,quorum,async --name posture

@@ -9,7 +9,6 @@ from __future__ import annotations
 import base64
 import csv
 import io
-import base64
 import json
 import socket
 import ssl
@@ -23,6 +22,9 @@ import yaml
 
 from pgha_lab.inventory import Inventory
 from pgha_lab.playbook import ansible_playbook, start_playbook
+
+#: /cluster roles of a standby a commit waits for (Patroni 4: quorum_standby under synchronous_mode quorum).
+SYNC_ROLES = ("sync_standby", "quorum_standby")
 
 
 class Lab(Inventory):
@@ -197,11 +199,16 @@ class Lab(Inventory):
         return leaders[0] if len(leaders) == 1 else None
 
     def leader_and_sync(self) -> tuple[dict, dict]:
-        """The leader's and the synchronous standby's /cluster entries."""
+        """The leader's and the (first) synchronous standby's /cluster entries."""
         members = self.cluster()["members"]
         leader = next(m for m in members if m["role"] == "leader")
-        sync = next(m for m in members if m["role"] == "sync_standby")
+        sync = next(m for m in members if m["role"] in SYNC_ROLES)
         return leader, sync
+
+    def synchronous_mode(self) -> str:
+        """'on', 'quorum' or 'off': the DCS's synchronous_mode as Patroni reads it."""
+        mode = str(self.dcs_config().get("synchronous_mode", False)).lower()
+        return "quorum" if mode == "quorum" else "on" if mode in ("true", "on", "yes", "1") else "off"
 
     def healthy(self, exclude: tuple[str, ...] = ()) -> bool:
         members = self.cluster(exclude)["members"]
@@ -209,7 +216,8 @@ class Lab(Inventory):
         return (
             len(members) == len(self.postgres)
             and roles.count("leader") == 1
-            and roles.count("sync_standby") >= 1
+            # a synchronous (or quorum) standby unless the posture is asynchronous
+            and (any(r in SYNC_ROLES for r in roles) or self.synchronous_mode() == "off")
             and all(m["state"] == "streaming" for m in members if m["role"] != "leader")
             and len({m.get("timeline") for m in members}) == 1
         )

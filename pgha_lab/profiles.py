@@ -1,4 +1,5 @@
-"""Failover-timing profiles (inventory/profiles/<name>.yml): inventory variables, checked, applied
+"""Failover-timing and synchronous-posture profiles (inventory/profiles/<name>.yml): inventory
+variables (one a profile leaves out keeps the role's default), checked, applied
 with site.yml (the patroni role keeps the DCS as the inventory says, the haproxy role renders the
 checks), and compared with what the cluster runs (the DCS in etcd, each proxy's rendered haproxy.cfg)."""
 
@@ -12,6 +13,7 @@ import yaml
 from ansible_collections.pgha.cluster.plugins.module_utils._dcs_timing import dcs_timing_errors
 
 from pgha_lab import ROOT, log
+from pgha_lab.inventory import role_default
 from pgha_lab.lab import Lab
 
 PROFILES_DIR = ROOT / "inventory" / "profiles"
@@ -36,13 +38,28 @@ def load(name: str) -> dict:
 TIMING_VARIABLES = {"ttl": "patroni_ttl", "loop_wait": "patroni_loop_wait", "retry_timeout": "patroni_retry_timeout"}
 
 
+#: The patroni role's variables for the DCS's synchronous posture (a profile that leaves one out
+#: runs the role's default: site.yml -e sets only what the profile names).
+POSTURE_VARIABLES = {"synchronous_mode": "patroni_synchronous_mode", "synchronous_mode_strict": "patroni_synchronous_mode_strict",
+                     "synchronous_node_count": "patroni_synchronous_node_count"}
+
+
+def _posture(key: str, value):
+    """A posture value as Patroni stores it in the DCS ('quorum', or a bool; the count an int)."""
+    if key == "synchronous_node_count":
+        return int(value)
+    return "quorum" if str(value).lower() == "quorum" else str(value).lower() in ("true", "yes", "on", "1")
+
+
 def dcs_settings(values: dict) -> dict:
-    """The DCS settings a profile's variables give: its timing, and its PostgreSQL parameters
-    (patroni_postgresql_parameters_extra) with None (absent) for each one another profile sets."""
+    """The DCS settings a profile's variables give: its timing, its synchronous posture, and its
+    PostgreSQL parameters (patroni_postgresql_parameters_extra) with None (absent) for each one
+    another profile sets."""
     others = {key for path in PROFILES_DIR.glob("*.yml")
               for key in (yaml.safe_load(path.read_text()).get("patroni_postgresql_parameters_extra") or {})}
     extra = values.get("patroni_postgresql_parameters_extra") or {}
-    return ({key: values[var] for key, var in TIMING_VARIABLES.items()}
+    return ({key: values.get(var, role_default(var)) for key, var in TIMING_VARIABLES.items()}
+            | {key: _posture(key, values.get(var, role_default(var))) for key, var in POSTURE_VARIABLES.items()}
             | {"postgresql": {"parameters": {key: extra.get(key) for key in sorted(others | set(extra))}}})
 
 

@@ -3,6 +3,6 @@
 
 from __future__ import annotations
 
-from pgha_lab.drills import host, patroni, network, etcd, haproxy, operations
+from pgha_lab.drills import host, patroni, network, etcd, haproxy, operations, posture
 
-__all__ = ["host", "patroni", "network", "etcd", "haproxy", "operations"]
+__all__ = ["host", "patroni", "network", "etcd", "haproxy", "operations", "posture"]

@@ -28,9 +28,24 @@ listen postgres_replicas
 REFERENCE = {"inter": "3s", "fastinter": "1s", "downinter": "1s", "fall": "3", "rise": "2", "retries": "2"}
 
 
-@pytest.mark.parametrize("name", ["reference", "fast"])
+@pytest.mark.parametrize("name", ["reference", "fast", "strict", "quorum", "async"])
 def test_the_shipped_profiles_pass_the_dcs_timing_rule(name):
     profiles.check(name)
+
+
+@pytest.mark.parametrize(("name", "posture"), [
+    ("reference", (True, False, 1)),
+    ("fast", (True, False, 1)),
+    ("strict", (True, True, 1)),
+    ("quorum", ("quorum", False, 1)),
+    ("async", (False, False, 1)),
+])
+def test_a_profile_s_posture_is_what_the_dcs_holds_after_site_yml(name, posture):
+    """What a profile leaves out is the role's default (site.yml -e sets only what it names): applying
+    reference after strict takes strict back. 'quorum' stays a string, the others are booleans."""
+    settings = profiles.dcs_settings(profiles.load(name))
+    assert (settings["synchronous_mode"], settings["synchronous_mode_strict"], settings["synchronous_node_count"]) == posture
+    assert settings["ttl"] == profiles.load(name).get("patroni_ttl", role_default("patroni_ttl"))
 
 
 def test_a_profile_patroni_would_change_is_refused(tmp_path, monkeypatch):

@@ -9,11 +9,12 @@ from pgha_lab.registry import default_names, drill, drills
 EVERY_DRILL = [
     "kill_primary", "kill_primary_etcd_leader", "stop_patroni", "postmaster_kill", "partition", "etcd_leader_kill",
     "etcd_member_down_switchover", "haproxy_kill", "haproxy_stop", "switchover", "switchover_async_refused", "rolling_restart",
-    "rotate_certs", "rotate_ca", "tls_switch",
+    "rotate_certs", "rotate_ca", "tls_switch", "sync_standby_stop", "standbys_stop",
 ]
 # Run by name only: the comparison drill, the certificate rotations and the TLS switch (minutes each;
-# `--drills rotate_certs,rotate_ca,tls_switch`).
-NOT_IN_ALL = {"kill_primary_etcd_leader", "rotate_certs", "rotate_ca", "tls_switch"}
+# `--drills rotate_certs,rotate_ca,tls_switch`), the posture drills (under the posture profiles,
+# make drill's second series).
+NOT_IN_ALL = {"kill_primary_etcd_leader", "rotate_certs", "rotate_ca", "tls_switch", "sync_standby_stop", "standbys_stop"}
 
 
 def test_every_drill_in_order():

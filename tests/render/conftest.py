@@ -30,6 +30,7 @@ from render_platforms import (  # noqa: E402
     OVERRIDE_HOST,
     OVERRIDES,
     PORT_CLUSTERS,
+    POSTURES,
     SOURCES_CLUSTER,
     SOURCES_HOST_VARS,
     SOURCES_PLATFORM,
@@ -50,7 +51,7 @@ def _inventory() -> tuple[dict, dict]:
     for p in SUPPORTED.values():
         supported["children"][p.key] = cluster(p.key, p, cache)
     for c in PORT_CLUSTERS.values():
-        tls = {"pgha_tls_enabled": c.tls}
+        tls = {"pgha_tls_enabled": c.tls} | POSTURES.get(c.key, {})
         moved = {"group_vars": MOVED_PORTS, "cluster_vars": tls} if c.owner_group_only else {"cluster_vars": MOVED | tls}
         supported["children"][c.key] = cluster(c.key, c.platform, cache, **moved)
     supported["children"][SOURCES_CLUSTER] = cluster(

@@ -102,6 +102,14 @@ PORT_CLUSTERS = {
     )
 }
 
+# The synchronous posture of the port clusters (the supported platforms' clusters keep the default:
+# synchronous_mode true, not strict, one synchronous standby).
+POSTURES = {
+    "ports": {"patroni_synchronous_mode": "quorum", "patroni_synchronous_mode_strict": True,
+              "patroni_synchronous_node_count": 2},
+    "groupports": {"patroni_synchronous_mode": False},
+}
+
 # A cluster of the reference's five hosts on Rocky 10 (firewalld) whose hosts set the firewall's
 # sources: admin hosts (IPv4 and IPv6) on pg1 and ha1, the clients' networks on ha1, and the
 # deprecated single source on ha2. pg2, pg3: the defaults.

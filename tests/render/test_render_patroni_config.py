@@ -29,6 +29,20 @@ def test_patroni_uses_exactly_the_inventory_s_etcd_members_while_switching(rende
     assert switching == final
 
 
+@pytest.mark.parametrize(("cluster", "posture"), [
+    ("ports", {"synchronous_mode": "quorum", "synchronous_mode_strict": True, "synchronous_node_count": 2}),
+    ("groupports", {"synchronous_mode": False, "synchronous_mode_strict": False, "synchronous_node_count": 1}),
+    ("debian13", {"synchronous_mode": True, "synchronous_mode_strict": False, "synchronous_node_count": 1}),
+])
+def test_the_synchronous_posture_reaches_the_dcs_as_patroni_takes_it(render, cluster, posture):
+    """patroni_synchronous_mode true, false or quorum (a string), strict and the node count: booleans and an
+    int in the DCS section (a quoted "False" would be a true value to Patroni)."""
+    for short in DB_HOSTS:
+        dcs = patroni_config(render[host_name(cluster, short)]["files"]["patroni"])["bootstrap"]["dcs"]
+        assert {key: dcs[key] for key in posture} == posture
+        assert all(type(dcs[key]) is type(value) for key, value in posture.items()), dcs
+
+
 @pytest.mark.parametrize(("platform", "short"), DB, ids=[f"{p}-{s}" for p, s in DB])
 def test_patroni_config(render, platform, short):
     config = _config(render, platform, short)

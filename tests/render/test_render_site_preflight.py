@@ -54,6 +54,15 @@ REFUSED = {
     "vip-is-the-broadcast": ("keepalived_vip", "ha1", "10.0.1.255", "keepalived", "neither its network"),
     "maximum-lag-with-a-unit": ("patroni_maximum_lag_on_failover", "pg2", "1MB", "patroni",
                                 "argument 'patroni_maximum_lag_on_failover' is of type str"),
+    # issue 11: the synchronous posture, each value Patroni would ignore or could never meet
+    "sync-mode-unknown": ("patroni_synchronous_mode", "pg2", "sometimes", "patroni",
+                          "patroni_synchronous_mode is sometimes: it takes true"),
+    "sync-node-count-zero": ("patroni_synchronous_node_count", "pg2", 0, "patroni",
+                             "patroni_synchronous_node_count is 0: it must be at least 1"),
+    "sync-node-count-above-the-standbys": ("patroni_synchronous_node_count", "pg2", 3, "patroni",
+                                           "patroni_synchronous_node_count is 3 but the postgres group has 2 standby(s)"),
+    "strict-without-sync": ("patroni_synchronous_mode_strict", "pg2", True, "patroni",
+                            "patroni_synchronous_mode_strict is true but patroni_synchronous_mode is false"),
     "safety-margin-not-below-ttl": ("watchdog_safety_margin", "pg2", 30, "patroni",
                                     "watchdog_safety_margin (30 s) is not below patroni_ttl (30 s)"),
     "users-placeholder-password": ("patroni_users", "pg2", [{"name": "app", "password": "CHANGE_ME"}], "patroni",
@@ -71,6 +80,8 @@ REFUSED = {
                                                                         {"name": "old", "state": "absent"}],
                                            "patroni", "patroni_databases[1] (old): state absent drops the database"),
 }
+# More of a case's host's variables, beside its bad value.
+REFUSED_WITH = {"strict-without-sync": {"patroni_synchronous_mode": False}}
 # Valid lists on the whole cluster: every case but its own host passes them.
 APP_OBJECTS = {
     "patroni_users": [{"name": "app", "password": "app-render-secret", "role_attr_flags": ["LOGIN", "nocreatedb"],
@@ -139,7 +150,7 @@ def site_runs(tmp_path_factory, pgdg_mirror) -> dict:
         host_vars = {} if case else {"pg1": {"watchdog_mode": False}}
         if case:
             variable, short, value, _role, _message = REFUSED[case]
-            host_vars[short] = {variable: value}
+            host_vars[short] = {variable: value, **REFUSED_WITH.get(case, {})}
         started[case] = _start_site(tmp_path_factory, pgdg_mirror, case or "valid", host_vars, {})
     return _wait_all(started)
 
