@@ -13,7 +13,7 @@ from pgha_lab.inventory import role_default
 from pgha_lab.lab import Lab
 from pgha_lab.metrics import stats
 from pgha_lab.registry import drills
-from pgha_lab.timeline import COLUMNS
+from pgha_lab.timeline import COLUMNS, POSTGRESQL_MARKS
 
 _EXPLAIN_RUNS = (
     "Times in seconds, min / median / max over the runs. *write gap*: longest interval between two acknowledged "
@@ -95,22 +95,31 @@ def markdown(report: dict) -> str:
             f"| {sum(r['lost_writes'] for r in runs)} of {sum(r['writes_acknowledged'] for r in runs)} "
             f"| {sum(r['two_writable_ticks'] for r in runs)} | {stats(r['healthy_s'] for r in runs)} |"
         )
-    lines += [
-        "",
-        _EXPLAIN_TIMELINE,
-        "",
-        "| drill | profile | " + " | ".join(COLUMNS) + " |",
-        "|---|---|" + "---|" * len(COLUMNS),
-    ]
+    rows = []
     for (name, profile), runs in groups.items():
         marks = [r.get("timeline") or {} for r in runs]
-        if not any(m.get("new leader promoted") is not None for m in marks):
+        if not any(m.get(mark) is not None for m in marks for mark in ("new leader promoted", "sync standby connected")):
             continue
         cells = []
         for column in COLUMNS:
             values = [m[column] for m in marks if isinstance(m.get(column), (int, float))]
             cells.append(f"{statistics.median(values):.1f} ({len(values)})" if values else "-")
-        lines.append(f"| {titles[name]} | {profile} | " + " | ".join(cells) + " |")
+        rows.append((f"{titles[name]} | {profile}", cells))
+    # A PostgreSQL mark no run found is left out (the reports of runs measured before they existed stay as they were).
+    shown = [i for i, column in enumerate(COLUMNS)
+             if column not in POSTGRESQL_MARKS or any(cells[i] != "-" for _row, cells in rows)]
+    lines += [
+        "",
+        _EXPLAIN_TIMELINE,
+        "",
+        "| drill | profile | " + " | ".join(COLUMNS[i] for i in shown) + " |",
+        "|---|---|" + "---|" * len(shown),
+    ]
+    lines += [f"| {row} | " + " | ".join(cells[i] for i in shown) + " |" for row, cells in rows]
+    if any(COLUMNS[i] in POSTGRESQL_MARKS for i in shown):
+        lines += ["", "From PostgreSQL's log on the leader after the fault: *leader accepts connections*: its postmaster "
+                  "is ready; *sync standby connected*: the first standby its commits can wait for (synchronous, or a "
+                  "quorum candidate) is connected."]
     lines += ["", "(n): runs in which the mark was found.", "", "Profiles:", ""]
     lines += [_profile_line(name, values) for name, values in report["profiles"].items()]
     failed = [r for r in report["runs"] if not r["ok"]]

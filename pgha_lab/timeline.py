@@ -17,12 +17,20 @@ MARKS = (
     ("lease renewed", "old", ("-u", "patroni"), r"the leader with the lock", "last before"),
     ("etcd leader elected", "db", ("-u", "etcd"), r"elected leader", "first after"),
     ("new leader promoted", "new", ("-u", "patroni"), r"promoted self to leader|starting primary after failure", "first after"),
+    # PostgreSQL's own log (stderr, in Patroni's journal): the leader's postmaster accepts connections,
+    # and the first standby its commits can wait for is connected (synchronous, or a quorum candidate).
+    ("leader accepts connections", "new", ("-u", "patroni"), r"database system is ready to accept connections", "first after"),
+    ("sync standby connected", "new", ("-u", "patroni"), r"is now a (synchronous standby|candidate for quorum)", "first after"),
     ("HAProxy: old primary DOWN", "proxy", ("-t", "haproxy"), r"postgres_primary/{old} is DOWN", "first after"),
     ("HAProxy: new primary UP", "proxy", ("-t", "haproxy"), r"postgres_primary/{new} is UP", "first after"),
 )
 
+#: The marks read from PostgreSQL's log (since 2026-12-01; absent from the runs measured before).
+POSTGRESQL_MARKS = ("leader accepts connections", "sync standby connected")
+
 #: The columns of the report's timeline table, in the order a failover passes them.
 COLUMNS = ("lease renewed", "last write before", "etcd leader elected", "new leader promoted",
+           "leader accepts connections", "sync standby connected",
            "HAProxy: old primary DOWN", "HAProxy: new primary UP", "first write after the gap")
 
 
