@@ -51,9 +51,6 @@ CASES = {
     ),
     "ttl-below-patroni-minimum": ({"patroni_ttl": 10}, "patroni_ttl"),
     "bad-watchdog-mode": ({"watchdog_mode": "sometimes"}, "watchdog_mode"),
-    # issue 11: a synchronous posture no commit could ever meet (the lab has 2 standbys)
-    "sync-node-count-above-the-standbys": ({"patroni_synchronous_node_count": 3},
-                                           "patroni_synchronous_node_count is 3 but the postgres group has 2 standby(s)"),
     # issue 11: what only real hosts show (every refusal of the inventory's values alone is in the
     # render test tests/render/test_render_site_preflight.py: the same site.yml preflight, faked hosts).
     # ports the role does not own here: etcd's client port for Patroni's REST API, and back
