@@ -42,14 +42,14 @@ class Context:
         if not ok:
             log(f"  CHECK FAILED: {name}")
 
-    def wait_writes(self, timeout: float = 120):
-        """Until the writer and the reader are acknowledged again after this moment."""
+    def wait_writes(self, timeout: float = 120, reads: bool = True):
+        """Until the writer (and the reader, unless reads is False: no standby serves them) are
+        acknowledged again after this moment."""
         since = time.monotonic()
-        self.lab.wait(
-            lambda: any(t > since for t in self.load.writer.acks[-5:]) and any(t > since for t in self.load.reader.acks[-5:]),
-            f"writes through VIP:{self.lab.write_port} and reads through VIP:{self.lab.read_port} to be acknowledged again",
-            timeout=timeout, interval=0.1,
-        )
+        loops = [self.load.writer, self.load.reader] if reads else [self.load.writer]
+        what = f"writes through VIP:{self.lab.write_port}" + (f" and reads through VIP:{self.lab.read_port}" if reads else "")
+        self.lab.wait(lambda: all(any(t > since for t in loop.acks[-5:]) for loop in loops),
+                      f"{what} to be acknowledged again", timeout=timeout, interval=0.1)
 
     def new_leader(self, old: dict, timeout: float = 120, higher_timeline: bool = True) -> dict:
         """Until a member other than `old` leads (on a higher timeline unless told otherwise)."""

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import pytest
 
+import render_tasks as tasks
 from render_files import patroni_config
-from render_platforms import DB_HOSTS, SUPPORTED, host_name
+from render_platforms import DB_HOSTS, PORT_CLUSTERS, SUPPORTED, host_name
 from render_reference import POSTGRES
 
 DB = [(p, s) for p in SUPPORTED for s in DB_HOSTS]
@@ -35,12 +36,21 @@ def test_patroni_uses_exactly_the_inventory_s_etcd_members_while_switching(rende
     ("debian13", {"synchronous_mode": True, "synchronous_mode_strict": False, "synchronous_node_count": 1}),
 ])
 def test_the_synchronous_posture_reaches_the_dcs_as_patroni_takes_it(render, cluster, posture):
-    """patroni_synchronous_mode true, false or quorum (a string), strict and the node count: booleans and an
-    int in the DCS section (a quoted "False" would be a true value to Patroni)."""
+    """patroni_synchronous_mode true, false or quorum (a string), strict and the node count, as dcs.yml
+    applies them to the running cluster: booleans and an int (a quoted "False" would be a true value to
+    Patroni). bootstrap.dcs holds true for quorum: Patroni 4.0.7's --validate-config refuses quorum there
+    ("bootstrap.dcs.synchronous_mode quorum is not a boolean"), and dcs.yml applies it after bootstrap."""
+    apply = tasks.find(tasks.load("patroni", "dcs.yml"), "pgha.cluster.patroni_config")[0]
+    platform = PORT_CLUSTERS[cluster].platform if cluster in PORT_CLUSTERS else SUPPORTED[cluster]
     for short in DB_HOSTS:
-        dcs = patroni_config(render[host_name(cluster, short)]["files"]["patroni"])["bootstrap"]["dcs"]
-        assert {key: dcs[key] for key in posture} == posture
-        assert all(type(dcs[key]) is type(value) for key, value in posture.items()), dcs
+        name = host_name(cluster, short)
+        settings = tasks.render(apply.args["settings"], tasks.variables(render, platform, name))
+        assert {key: settings[key] for key in posture} == posture
+        assert all(type(settings[key]) is type(value) for key, value in posture.items()), settings
+        bootstrap = patroni_config(render[name]["files"]["patroni"])["bootstrap"]["dcs"]
+        assert bootstrap["synchronous_mode"] is (posture["synchronous_mode"] is not False)
+        assert {key: bootstrap[key] for key in posture if key != "synchronous_mode"} == \
+            {key: settings[key] for key in posture if key != "synchronous_mode"}
 
 
 @pytest.mark.parametrize(("platform", "short"), DB, ids=[f"{p}-{s}" for p, s in DB])
