@@ -136,7 +136,8 @@ def host_name(cluster: Platform | PortCluster | str, short: str) -> str:
 def facts(platform: Platform, hostname: str, address: str) -> dict:
     """The `setup` facts a host of this platform reports (prefixed, as in the fact cache)."""
     iface = platform.interface
-    ipv4 = {"address": address, "broadcast": "10.0.1.255", "netmask": "255.255.255.0", "network": "10.0.1.0", "prefix": "24"}
+    net = address.rsplit(".", 1)[0]  # every faked host is on a /24
+    ipv4 = {"address": address, "broadcast": f"{net}.255", "netmask": "255.255.255.0", "network": f"{net}.0", "prefix": "24"}
     selinux = (
         {"status": "enabled", "mode": "enforcing", "config_mode": "enforcing", "type": "targeted", "policyvers": 33}
         if platform.selinux == "enabled"

@@ -63,6 +63,10 @@ REFUSED = {
                                            "patroni_synchronous_node_count is 3 but the postgres group has 2 standby(s)"),
     "strict-without-sync": ("patroni_synchronous_mode_strict", "pg2", True, "patroni",
                             "patroni_synchronous_mode_strict is true but patroni_synchronous_mode is false"),
+    # pg1 moved to another /24 (its faked facts follow common_address): the firewall has no one
+    # cluster subnet to admit clients from (checked once, on the play's first host)
+    "hosts-on-two-subnets": ("common_address", "pg1", "10.0.2.11", "common",
+                             "The cluster's hosts are on 2 subnets (10.0.1.0/24, 10.0.2.0/24)"),
     "safety-margin-not-below-ttl": ("watchdog_safety_margin", "pg2", 30, "patroni",
                                     "watchdog_safety_margin (30 s) is not below patroni_ttl (30 s)"),
     "users-placeholder-password": ("patroni_users", "pg2", [{"name": "app", "password": "CHANGE_ME"}], "patroni",
