@@ -19,6 +19,7 @@ import urllib.request
 
 import psycopg
 import yaml
+from ansible_collections.pgha.cluster.plugins.module_utils._patronictl import synchronous_mode
 
 from pgha_lab.inventory import Inventory
 from pgha_lab.playbook import ansible_playbook, start_playbook
@@ -207,8 +208,7 @@ class Lab(Inventory):
 
     def synchronous_mode(self) -> str:
         """'on', 'quorum' or 'off': the DCS's synchronous_mode as Patroni reads it."""
-        mode = str(self.dcs_config().get("synchronous_mode", False)).lower()
-        return "quorum" if mode == "quorum" else "on" if mode in ("true", "on", "yes", "1") else "off"
+        return synchronous_mode(self.dcs_config())
 
     def healthy(self, exclude: tuple[str, ...] = ()) -> bool:
         members = self.cluster(exclude)["members"]
