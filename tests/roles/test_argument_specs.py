@@ -13,7 +13,9 @@ import pytest
 import yaml
 
 ROLES = Path(__file__).resolve().parents[2] / "roles"
-TYPES = {"bool": bool, "int": int, "str": str, "list": list, "dict": dict}
+# raw: a value of several types (patroni_synchronous_mode is true, false or quorum); the
+# default must still equal the documented one.
+TYPES = {"bool": bool, "int": int, "str": str, "list": list, "dict": dict, "raw": object}
 # Old name -> new name, per role, read until the release in the role's renamed_vars task.
 RENAMED = {
     "etcd": {
