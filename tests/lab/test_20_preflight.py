@@ -28,18 +28,10 @@ def inventory_variant(tmp_path, edit) -> Path:
     return inv
 
 
+# What only real hosts show. Every refusal of the inventory's values alone (the VIP, passwords,
+# versions and sources, timing, the watchdog mode, the synchronous posture) is proven by the render
+# test tests/render/test_render_site_preflight.py: the same site.yml preflight on faked hosts.
 CASES = {
-    "vip-outside-subnet": ({"keepalived_vip": "10.99.0.10"}, "keepalived_vip"),
-    "vip-is-a-host-address": ({"keepalived_vip": "172.28.0.21"}, "keepalived_vip"),
-    "superuser-password-unset": ({"patroni_superuser_password": ""}, "patroni_superuser_password"),
-    "replication-password-placeholder": ({"patroni_replication_password": "CHANGE_ME"}, "patroni_replication_password"),
-    "rewind-password-placeholder": ({"patroni_rewind_password": "CHANGE_ME"}, "patroni_rewind_password"),
-    "vrrp-password-unset": ({"keepalived_auth_pass": ""}, "keepalived_auth_pass"),
-    "unsupported-postgresql": ({"patroni_postgresql_version": 12}, "patroni_postgresql_version"),
-    "distro-lacks-version": (
-        {"patroni_postgresql_source": "distro", "patroni_postgresql_version": 15}, "patroni_postgresql_version"
-    ),
-    "unknown-source": ({"patroni_postgresql_source": "ftp"}, "patroni_postgresql_source"),
     # PGDG aimed at a closed loopback port: unreachable, without leaving the lab.
     "pgdg-unreachable": (
         {
@@ -49,39 +41,11 @@ CASES = {
         },
         "patroni_postgresql_source: distro",
     ),
-    "ttl-below-patroni-minimum": ({"patroni_ttl": 10}, "patroni_ttl"),
-    "bad-watchdog-mode": ({"watchdog_mode": "sometimes"}, "watchdog_mode"),
-    # issue 11: what only real hosts show (every refusal of the inventory's values alone is in the
-    # render test tests/render/test_render_site_preflight.py: the same site.yml preflight, faked hosts).
-    # ports the role does not own here: etcd's client port for Patroni's REST API, and back
+    # issue 11: ports the role does not own here: etcd's client port for Patroni's REST API, and back
     # (the lab's root cannot read other users' /proc/<pid>/fd: the socket's user names the holder)
     "restapi-port-held-by-etcd": ({"patroni_restapi_port": 2379}, "Port 2379 (patroni_restapi_port) is held by"),
     "etcd-port-held-by-patroni": ({"etcd_client_port": 8008}, "Port 8008 (etcd_client_port) is held by"),
 }
-
-
-# The preflight changes nothing on a host, so the refused runs go four at a time.
-PARALLEL_RUNS = 4
-
-
-@pytest.fixture(scope="module")
-def refused_runs(tmp_path_factory) -> dict:
-    """case -> site.yml --tags preflight's result with the case's bad value."""
-    with ThreadPoolExecutor(max_workers=PARALLEL_RUNS) as pool:
-        futures = {case: pool.submit(run_site, tmp_path_factory.mktemp(case), extra)
-                   for case, (extra, _named) in CASES.items()}
-        return {case: future.result() for case, future in futures.items()}
-
-
-@pytest.mark.parametrize("case", CASES, ids=list(CASES))
-def test_bad_variable_fails_preflight_naming_it(refused_runs, case):
-    _extra, named = CASES[case]
-    result = refused_runs[case]
-    out = result.stdout + result.stderr
-    assert result.returncode != 0, out[-3000:]
-    assert named in out, out[-3000:]
-    assert "PLAY [Prepare every host" not in out, "the run went past preflight"
-    assert all(r["changed"] == 0 for r in recap(out).values()), out[-2000:]
 
 
 def _two_etcd(groups):
@@ -104,29 +68,63 @@ def _slot_name_clash(groups):
         hosts["db_2"] = dict(hosts.pop("pg3") or {}, ansible_host="pg3")
 
 
-@pytest.mark.parametrize(
-    "edit, named",
-    [(_two_etcd, "etcd"), (_one_postgres, "patroni_synchronous_mode"), (_duplicate_address, "common_address"),
-     (_slot_name_clash, "db-2 and db_2 get the same replication slot name")],
-    ids=["even-etcd-count", "sync-mode-with-one-node", "duplicate-address", "slot-name-clash"],
-)
-def test_bad_layout_fails_preflight_naming_it(tmp_path, edit, named):
-    result = run_site(tmp_path, inventory=inventory_variant(tmp_path, edit))
+# layout -> (the edit of the lab's hosts.yml, what the refusal names)
+LAYOUTS = {
+    "even-etcd-count": (_two_etcd, "etcd"),
+    "sync-mode-with-one-node": (_one_postgres, "patroni_synchronous_mode"),
+    "duplicate-address": (_duplicate_address, "common_address"),
+    "slot-name-clash": (_slot_name_clash, "db-2 and db_2 get the same replication slot name"),
+}
+
+# The preflight changes nothing on a host, so the refused runs (bad values and bad layouts) go
+# four at a time.
+PARALLEL_RUNS = 4
+
+
+@pytest.fixture(scope="module")
+def refused_runs(tmp_path_factory) -> dict:
+    """case or layout -> site.yml --tags preflight's result with its bad value or host layout."""
+    with ThreadPoolExecutor(max_workers=PARALLEL_RUNS) as pool:
+        futures = {case: pool.submit(run_site, tmp_path_factory.mktemp(case), extra)
+                   for case, (extra, _named) in CASES.items()}
+        for layout, (edit, _named) in LAYOUTS.items():
+            work = tmp_path_factory.mktemp(layout)
+            futures[layout] = pool.submit(run_site, work, inventory=inventory_variant(work, edit))
+        return {case: future.result() for case, future in futures.items()}
+
+
+@pytest.mark.parametrize("case", CASES, ids=list(CASES))
+def test_bad_variable_fails_preflight_naming_it(refused_runs, case):
+    _extra, named = CASES[case]
+    result = refused_runs[case]
+    out = result.stdout + result.stderr
+    assert result.returncode != 0, out[-3000:]
+    assert named in out, out[-3000:]
+    assert "PLAY [Prepare every host" not in out, "the run went past preflight"
+    assert all(r["changed"] == 0 for r in recap(out).values()), out[-2000:]
+
+
+@pytest.mark.parametrize("layout", LAYOUTS, ids=list(LAYOUTS))
+def test_bad_layout_fails_preflight_naming_it(refused_runs, layout):
+    _edit, named = LAYOUTS[layout]
+    result = refused_runs[layout]
     out = result.stdout + result.stderr
     assert result.returncode != 0, out[-3000:]
     assert named in out, out[-3000:]
     assert all(r["changed"] == 0 for r in recap(out).values()), out[-2000:]
 
 
-def test_required_watchdog_without_device_fails_before_patroni_restarts(lab, tmp_path):
+def test_required_watchdog_in_a_container_is_refused_before_anything_runs(lab, tmp_path):
+    """A lab node is a container: no watchdog device can ever exist there. The whole site.yml (not
+    only its preflight tags) stops in its first play, and Patroni keeps running as it was."""
     before = {h: lab.sh(h, "systemctl", "show", "-p", "MainPID", "--value", "patroni").stdout.strip() for h in lab.postgres}
     result = run_site(tmp_path, {"watchdog_mode": "required"}, tags=())
     out = result.stdout + result.stderr
     assert result.returncode != 0, out[-3000:]
-    assert "watchdog_mode is 'required'" in out, out[-3000:]
-    patroni_play = out.partition("PLAY [Run PostgreSQL under Patroni]")[2]
-    assert patroni_play, out[-3000:]
-    assert "TASK [pgha.cluster.patroni" not in patroni_play, "the Patroni role ran after the watchdog check failed"
+    assert "is a container: it cannot load softdog nor have a watchdog device" in out, out[-3000:]
+    assert "but watchdog_mode is 'required'" in out, out[-3000:]
+    assert "PLAY [Prepare every host" not in out, "the run went past preflight"
+    assert all(r["changed"] == 0 for r in recap(out).values()), out[-2000:]
     after = {h: lab.sh(h, "systemctl", "show", "-p", "MainPID", "--value", "patroni").stdout.strip() for h in lab.postgres}
     assert before == after and all(pid != "0" for pid in after.values())
 

@@ -67,6 +67,24 @@ REFUSED = {
     # cluster subnet to admit clients from (checked once, on the play's first host)
     "hosts-on-two-subnets": ("common_address", "pg1", "10.0.2.11", "common",
                              "The cluster's hosts are on 2 subnets (10.0.1.0/24, 10.0.2.0/24)"),
+    # the inventory's own values, moved here from the lab's table (tests/lab/test_20_preflight.py):
+    # the same preflight tasks, without a deployed cluster to wait on
+    "vip-outside-subnet": ("keepalived_vip", "ha1", "10.99.0.10", "keepalived",
+                           "keepalived_vip '10.99.0.10/24' must be a free IPv4 address inside the proxies' subnet 10.0.1.0/24"),
+    "vip-is-a-host-address": ("keepalived_vip", "ha1", "10.0.1.22", "keepalived",
+                              "and not any host's address (10.0.1.11, 10.0.1.12, 10.0.1.13, 10.0.1.21, 10.0.1.22)"),
+    "superuser-password-unset": ("patroni_superuser_password", "pg2", "", "patroni", "patroni_superuser_password is unset"),
+    "replication-password-placeholder": ("patroni_replication_password", "pg2", "CHANGE_ME", "patroni",
+                                         "patroni_replication_password is a placeholder"),
+    "rewind-password-placeholder": ("patroni_rewind_password", "pg2", "CHANGE_ME", "patroni",
+                                    "patroni_rewind_password is a placeholder"),
+    "vrrp-password-unset": ("keepalived_auth_pass", "ha2", "", "keepalived", "keepalived_auth_pass is unset"),
+    "unsupported-postgresql": ("patroni_postgresql_version", "pg2", 12, "patroni",
+                               "patroni_postgresql_version '12': use a source among pgdg, distro and a version among 15, 16, 17, 18"),
+    "distro-lacks-version": ("patroni_postgresql_version", "pg2", 15, "patroni",
+                             "Debian 13 ships PostgreSQL 17, not patroni_postgresql_version=15"),
+    "unknown-source": ("patroni_postgresql_source", "pg2", "ftp", "patroni", "patroni_postgresql_source is 'ftp'"),
+    "ttl-below-patroni-minimum": ("patroni_ttl", "pg2", 10, "patroni", "patroni_ttl=10 is below 20"),
     "safety-margin-not-below-ttl": ("watchdog_safety_margin", "pg2", 30, "patroni",
                                     "watchdog_safety_margin (30 s) is not below patroni_ttl (30 s)"),
     "users-placeholder-password": ("patroni_users", "pg2", [{"name": "app", "password": "CHANGE_ME"}], "patroni",
@@ -85,7 +103,8 @@ REFUSED = {
                                            "patroni", "patroni_databases[1] (old): state absent drops the database"),
 }
 # More of a case's host's variables, beside its bad value.
-REFUSED_WITH = {"strict-without-sync": {"patroni_synchronous_mode": False}}
+REFUSED_WITH = {"strict-without-sync": {"patroni_synchronous_mode": False},
+                "distro-lacks-version": {"patroni_postgresql_source": "distro"}}
 # Valid lists on the whole cluster: every case but its own host passes them.
 APP_OBJECTS = {
     "patroni_users": [{"name": "app", "password": "app-render-secret", "role_attr_flags": ["LOGIN", "nocreatedb"],
