@@ -12,7 +12,10 @@ PGDG probe asks an HTTP server on 127.0.0.1 that answers every request with 200.
 
 from __future__ import annotations
 
+import datetime
 import json
+import tempfile
+from pathlib import Path
 
 import pytest
 import yaml
@@ -27,6 +30,8 @@ KEY = "site"
 # preflight refuses it, what the message must say). keepalived_virtual_router_id is refused by
 # the keepalived role's `preflight` argument spec (an int); the patroni_users and
 # patroni_databases cases by the patroni preflight's rules, each naming the element.
+# A CA valid for 5 days, written by _short_lived_ca() before the runs start.
+SHORT_CA = Path(tempfile.mkdtemp(prefix="pgha-render-short-ca-"))
 REFUSED = {
     "watchdog_mode": ("watchdog_mode", "pg2", "sometimes", "watchdog", "watchdog_mode"),
     # removed: the backends use the members' published ports
@@ -85,6 +90,9 @@ REFUSED = {
                              "Debian 13 ships PostgreSQL 17, not patroni_postgresql_version=15"),
     "unknown-source": ("patroni_postgresql_source", "pg2", "ftp", "patroni", "patroni_postgresql_source is 'ftp'"),
     "ttl-below-patroni-minimum": ("patroni_ttl", "pg2", 10, "patroni", "patroni_ttl=10 is below 20"),
+    # issue 15: a CA of the operator's own that has 5 days left, below pgha_tls_min_days_left (30)
+    "ca-expires-too-soon": ("pgha_tls_ca_cert", "pg2", str(SHORT_CA / "ca.crt"), "pgha_tls",
+                            f"{SHORT_CA / 'ca.crt'} expires 20"),
     "safety-margin-not-below-ttl": ("watchdog_safety_margin", "pg2", 30, "patroni",
                                     "watchdog_safety_margin (30 s) is not below patroni_ttl (30 s)"),
     "users-placeholder-password": ("patroni_users", "pg2", [{"name": "app", "password": "CHANGE_ME"}], "patroni",
@@ -104,6 +112,7 @@ REFUSED = {
 }
 # More of a case's host's variables, beside its bad value.
 REFUSED_WITH = {"strict-without-sync": {"patroni_synchronous_mode": False},
+                "ca-expires-too-soon": {"pgha_tls_ca_key": str(SHORT_CA / "ca.key")},
                 "distro-lacks-version": {"patroni_postgresql_source": "distro"}}
 # Valid lists on the whole cluster: every case but its own host passes them.
 APP_OBJECTS = {
@@ -152,6 +161,27 @@ def _start_site(tmp_path_factory, pgdg_mirror, name: str, host_vars: dict, clust
     return work, ansible_playbook(work, env, "--check", "--tags", "preflight", str(SITE))
 
 
+def _short_lived_ca(days: int = 5) -> None:
+    """SHORT_CA/ca.crt and ca.key: a self-signed CA that expires in `days` days."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "short-lived render CA")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(days=1))
+            .not_valid_after(now + datetime.timedelta(days=days))
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(key, hashes.SHA256()))
+    (SHORT_CA / "ca.crt").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (SHORT_CA / "ca.key").write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                                        serialization.NoEncryption()))
+    (SHORT_CA / "ca.key").chmod(0o600)
+
+
 def _wait_all(started: dict) -> dict:
     runs = {}
     for case, (work, proc) in started.items():
@@ -167,6 +197,7 @@ def _wait_all(started: dict) -> dict:
 def site_runs(tmp_path_factory, pgdg_mirror) -> dict:
     """case -> (rc, the plays as the ansible.posix.json callback reports them), for each
     refused value and for the same cluster with none (case None); the runs go in parallel."""
+    _short_lived_ca()
     started = {}
     for case in [None, *REFUSED]:
         # The valid cluster has pg1's watchdog_mode written as a bare YAML off (false).
