@@ -86,6 +86,32 @@ def test_dcs_change_is_applied_once_then_idempotent(lab, tmp_path):
     lab.wait(lambda: lab.dcs_config()["loop_wait"] == original, f"loop_wait back to {original}", timeout=60)
 
 
+def _sync_standbys(lab) -> list[str]:
+    return sorted(m["name"] for m in lab.cluster()["members"] if m["role"] in ("sync_standby", "quorum_standby"))
+
+
+def test_the_synchronous_posture_set_in_the_inventory_reaches_the_running_cluster(lab, tmp_path):
+    """site.yml --tags dcs turns the running cluster asynchronous, and back: the run that asks for a
+    synchronous standby returns only once one streams (dcs.yml waits for it: a cluster turned from
+    asynchronous to synchronous has none until Patroni's next HA loop picks one)."""
+    lab.wait(lab.healthy, "a healthy cluster", timeout=120)
+    assert lab.synchronous_mode() == "on", "the lab inventory runs patroni_synchronous_mode: true"
+    try:
+        to_async = ansible_playbook("site.yml", tmp_path, {"patroni_synchronous_mode": "false"}, tags=("dcs",))
+        assert to_async.returncode == 0, to_async.stdout[-3000:]
+        assert changed(to_async) == 1
+        assert lab.synchronous_mode() == "off"
+        lab.wait(lambda: not _sync_standbys(lab), "no synchronous standby left", timeout=60)
+    finally:
+        back = ansible_playbook("site.yml", tmp_path, tags=("dcs",))
+    assert back.returncode == 0, back.stdout[-3000:]
+    assert changed(back) == 1
+    assert lab.synchronous_mode() == "on"
+    # No wait here: the run itself returned after the standby was chosen and streams.
+    [sync] = _sync_standbys(lab)
+    assert {m["name"]: m["state"] for m in lab.cluster()["members"]}[sync] == "streaming"
+
+
 def test_dcs_timing_below_patronis_minimum_is_refused(lab, tmp_path):
     before = lab.dcs_config()
     result = ansible_playbook("playbooks/config.yml", tmp_path, {"patroni_dcs_settings": {"ttl": 10}})
