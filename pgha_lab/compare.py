@@ -17,6 +17,8 @@ import json
 import statistics
 from pathlib import Path
 
+from pgha_lab.metrics import group_runs
+
 ACTION, FIRST_WRITE = "new leader promoted", "first write after the gap"
 
 
@@ -42,16 +44,9 @@ def action_to_first_write(run: dict) -> float | None:
     return None
 
 
-def _group(runs: list[dict]) -> dict[tuple[str, str], list[dict]]:
-    groups: dict[tuple[str, str], list[dict]] = {}
-    for run in runs:
-        groups.setdefault((run["drill"], run["profile"]), []).append(run)
-    return groups
-
-
 def rows(base: list[dict], other: list[dict]) -> list[dict]:
     """One row per (drill, profile) measured in both, in the order of `other`."""
-    a, b = _group(base), _group(other)
+    a, b = group_runs(base), group_runs(other)
     out = []
     for key in (k for k in b if k in a):
         gaps = [[r["write_gap_s"] for r in runs if r.get("write_gap_s") is not None] for runs in (a[key], b[key])]

@@ -51,3 +51,11 @@ def stats(values) -> str:
     if len(values) == 1:
         return f"{values[0]:.1f}"
     return f"{min(values):.1f} / {statistics.median(values):.1f} / {max(values):.1f}"
+
+
+def group_runs(runs) -> dict[tuple[str, str], list[dict]]:
+    """The runs by (drill, profile), in the order each pair first appears."""
+    groups: dict[tuple[str, str], list[dict]] = {}
+    for run in runs:
+        groups.setdefault((run["drill"], run["profile"]), []).append(run)
+    return groups

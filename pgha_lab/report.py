@@ -11,7 +11,7 @@ from pathlib import Path
 from pgha_lab import profiles
 from pgha_lab.inventory import role_default
 from pgha_lab.lab import Lab
-from pgha_lab.metrics import stats
+from pgha_lab.metrics import group_runs, stats
 from pgha_lab.registry import drills
 from pgha_lab.timeline import COLUMNS, POSTGRESQL_MARKS
 
@@ -84,9 +84,7 @@ def markdown(report: dict) -> str:
         "| lost acked writes | 2 writable | whole again after |",
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
-    groups: dict[tuple[str, str], list[dict]] = {}
-    for r in report["runs"]:
-        groups.setdefault((r["drill"], r["profile"]), []).append(r)
+    groups = group_runs(report["runs"])
     for (name, profile), runs in groups.items():
         lines.append(
             f"| {titles[name]} | {profile} | {sum(r['ok'] for r in runs)}/{len(runs)} "
