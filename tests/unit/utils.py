@@ -13,7 +13,7 @@ import os
 FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'fixtures')
 
 SUBCOMMANDS = ('list', 'history', 'show-config', 'edit-config', 'switchover', 'version',
-               'endpoint', 'member', 'alarm')
+               'endpoint', 'member', 'alarm', 'info')
 
 
 def load_record(name):
@@ -138,3 +138,16 @@ def etcd_snapshot_calls(health, status, members, alarms, argv=etcdctl):
         Call(argv('member', 'list', '-w', 'json'), 'etcd-3.5.16/' + members),
         Call(argv('alarm', 'list', '-w', 'json'), 'etcd-3.5.16/' + alarms),
     ]
+
+
+PGBACKREST = '/usr/bin/pgbackrest'
+PGBACKREST_ARGS = dict(stanza='pg-cluster', pgbackrest_path=PGBACKREST)
+
+
+def pgbackrest(*words):
+    """``/usr/bin/pgbackrest <words>``."""
+    return [PGBACKREST] + list(words)
+
+
+B_VERSION = pgbackrest('version')
+B_INFO = pgbackrest('--output=json', 'info', '--stanza=pg-cluster')

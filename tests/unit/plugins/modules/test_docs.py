@@ -29,7 +29,7 @@ def docs(name):
 
 
 def test_every_module_is_listed():
-    assert len(MODULES) == 8
+    assert len(MODULES) == 9
 
 
 @pytest.mark.parametrize('name', MODULES)
@@ -60,8 +60,8 @@ def test_diff_support_is_claimed_by_the_modules_that_return_a_diff(name):
 
 
 TASK_KEYWORDS = {'name', 'register', 'when', 'loop', 'vars', 'check_mode', 'diff', 'changed_when', 'failed_when',
-                 'until', 'retries', 'delay', 'delegate_to', 'run_once', 'become', 'tags', 'environment', 'no_log',
-                 'ignore_errors', 'notify', 'loop_control', 'module_defaults'}
+                 'until', 'retries', 'delay', 'delegate_to', 'run_once', 'become', 'become_user', 'tags', 'environment',
+                 'no_log', 'ignore_errors', 'notify', 'loop_control', 'module_defaults'}
 
 
 @pytest.mark.parametrize('name', MODULES)
