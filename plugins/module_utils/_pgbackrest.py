@@ -414,6 +414,29 @@ def check_target(info, target_type, target=None):
                   % (str(target).strip(), oldest['label'], oldest['stop_time']))
 
 
+def target_backup(info, target_type, target=None):
+    """The label of the backup a restore to the target starts from, or None when it cannot be told.
+
+    ``latest`` and ``immediate``: the newest backup; ``time``: the newest backup that stopped at or
+    before the target; ``lsn``: the newest whose stop LSN is at or before it. ``name`` and ``xid`` cannot
+    be placed in the repository (None: the caller names the backup, or pgBackRest takes the newest).
+    A target that :func:`check_target` refuses gives None as well.
+    """
+    ok, _reason = check_target(info, target_type, target)
+    if not ok:
+        return None
+    backups = info['backups']
+    if target_type in ('latest', 'immediate'):
+        return backups[-1]['label']
+    if target_type == 'time':
+        moment = parse_time(target).timestamp()
+        return [b for b in backups if b['stop_epoch'] <= moment][-1]['label']
+    if target_type == 'lsn':
+        position = parse_lsn(target)
+        return [b for b in backups if b['lsn_stop'] and parse_lsn(b['lsn_stop']) <= position][-1]['label']
+    return None
+
+
 def archive_of(info, backup):
     """The archive entry of the backup's database id, or None."""
     for archive in info['archive']:

@@ -331,6 +331,16 @@ target_ok:
   returned: when O(target_type) is set
   type: bool
   sample: true
+target_set:
+  description:
+    - The backup a restore to the target starts from (C(pgbackrest restore --set)) - the newest backup for
+      V(latest) and V(immediate), the newest one that stopped at or before a V(time) or V(lsn) target.
+    - V(null) for V(name) and V(xid) (the repository cannot place them) and for a target that is not reachable.
+    - Give it to every member of a restored cluster, so that the standbys start from the backup the new
+      leader started from (a newer backup may lie past the point the new timeline branches off).
+  returned: when O(target_type) is set
+  type: str
+  sample: 20261201-161838F
 target_reason:
   description: Why, in one or two sentences, naming the backup and the bound compared with.
   returned: when O(target_type) is set
@@ -349,6 +359,7 @@ from ansible_collections.pgha.cluster.plugins.module_utils._pgbackrest import (
     TARGET_TYPES_WITH_VALUE,
     PgBackRest,
     check_target,
+    target_backup,
     pgbackrest_argument_spec,
 )
 
@@ -387,6 +398,7 @@ def main():
     result.update(info)
     if target_type:
         result['target_ok'], result['target_reason'] = check_target(info, target_type, target)
+        result['target_set'] = target_backup(info, target_type, target)
     module.exit_json(**result)
 
 

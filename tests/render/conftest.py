@@ -25,6 +25,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 
 from render_platforms import (  # noqa: E402
+    BACKUP_PLATFORMS,
     MOVED,
     MOVED_PORTS,
     OVERRIDE_HOST,
@@ -54,6 +55,8 @@ def _inventory() -> tuple[dict, dict]:
         tls = {"pgha_tls_enabled": c.tls} | POSTURES.get(c.key, {})
         moved = {"group_vars": MOVED_PORTS, "cluster_vars": tls} if c.owner_group_only else {"cluster_vars": MOVED | tls}
         supported["children"][c.key] = cluster(c.key, c.platform, cache, **moved)
+    for key in BACKUP_PLATFORMS:
+        supported["children"][f"{key}-bk"] = cluster(f"{key}-bk", SUPPORTED[key], cache, backup=True)
     supported["children"][SOURCES_CLUSTER] = cluster(
         SOURCES_CLUSTER, SUPPORTED[SOURCES_PLATFORM], cache, host_vars=SOURCES_HOST_VARS)
     debian13 = SUPPORTED["debian13"]

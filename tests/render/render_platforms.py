@@ -60,6 +60,10 @@ SUBNET = "10.0.1.0/24"
 VIP = "10.0.1.10"
 DB_HOSTS = {"pg1": "10.0.1.11", "pg2": "10.0.1.12", "pg3": "10.0.1.13"}
 PROXY_HOSTS = {"ha1": "10.0.1.21", "ha2": "10.0.1.22"}
+# The pgBackRest repository host of the clusters made with a backup group.
+BACKUP_HOSTS = {"bk1": "10.0.1.31"}
+# The platforms rendered a second time with a backup group (one of each family).
+BACKUP_PLATFORMS = ("debian13", "rocky10")
 # A host outside the clusters (its own one-member etcd and Patroni groups) that sets
 # every "empty: the OS family's" override.
 OVERRIDE_HOST = "debian13-custom"

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import yaml
 
-from render_platforms import DB_HOSTS, PROXY_HOSTS, SOURCES, VIP, Platform, facts, host_name
+from render_platforms import BACKUP_HOSTS, DB_HOSTS, PROXY_HOSTS, SOURCES, VIP, Platform, facts, host_name
 
 ROOT = Path(__file__).resolve().parents[2]
 ROLE_GROUPS = ("etcd", "postgres", "haproxy")
@@ -74,13 +74,15 @@ def cluster(
     cluster_vars: dict | None = None,
     group_vars: dict[str, dict] | None = None,
     host_vars: dict[str, dict] | None = None,
+    backup: bool = False,
 ) -> dict:
     """The reference's five hosts as one inventory group (etcd and PostgreSQL on pg1-3, the
     proxies on ha1-2), their facts added to `cache`.
 
     groups: the inventory group of each role group ('etcd', 'postgres', 'haproxy'), by default
     `<key>_<role group>`, named to the roles through common_*_group; cluster_vars: vars of the
-    whole cluster; group_vars: vars of one role group; host_vars: extra vars per short host name."""
+    whole cluster; group_vars: vars of one role group; host_vars: extra vars per short host name;
+    backup: add the pgBackRest repository host bk1 in the group `<key>_backup`."""
     groups = groups or {g: f"{key}_{g}" for g in ROLE_GROUPS}
     group_vars = group_vars or {}
     host_vars = host_vars or {}
@@ -95,13 +97,20 @@ def cluster(
         }
     for short, address in PROXY_HOSTS.items():
         proxies[host_name(key, short)] = {"common_address": address, **host_vars.get(short, {})}
-    for name, hostvars in (db | proxies).items():
+    repo = {host_name(key, short): {"common_address": address} for short, address in BACKUP_HOSTS.items()} if backup else {}
+    for name, hostvars in (db | proxies | repo).items():
         cache[name] = facts(platform, name, hostvars["common_address"])
     members = {"etcd": {n: None for n in db}, "postgres": db, "haproxy": proxies}
-    return {
+    result = {
         "vars": {f"common_{g}_group": groups[g] for g in ROLE_GROUPS} | (cluster_vars or {}),
         "children": {groups[g]: {"hosts": members[g], "vars": group_vars.get(g, {})} for g in ROLE_GROUPS},
     }
+    # Every cluster names its own backup group: without one it is empty (no backups).
+    result["vars"]["common_backup_group"] = f"{key}_backup"
+    if backup:
+        result["vars"]["pgbackrest_repo_cipher_pass"] = "test-repository-passphrase-0123456789"
+        result["children"][f"{key}_backup"] = {"hosts": repo}
+    return result
 
 
 def prepare(work: Path, inventory: dict, cache: dict) -> dict[str, str]:

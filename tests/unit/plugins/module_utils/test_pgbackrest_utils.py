@@ -342,3 +342,31 @@ def test_name_and_xid_in_a_bad_format(target_type, target, why):
 def test_unknown_target_type():
     with pytest.raises(ValueError, match="target type 'promote' is not one of"):
         pgbr.check_target(info('info_full'), 'promote', None)
+
+
+# -- the backup a restore starts from -------------------------------------------------
+
+
+@pytest.mark.parametrize('target_type, target, label', [
+    # full + diff + incr: the backups stop at 16:18:43, 16:18:52 and 16:19:03 UTC (0/3000120, 0/6000120, 0/9000050).
+    ('latest', None, '20261201-161838F_20261201-161858I'),
+    ('immediate', None, '20261201-161838F_20261201-161858I'),
+    ('time', '2026-12-01 16:18:43+00', '20261201-161838F'),
+    ('time', '2026-12-01 16:18:51.999999+00', '20261201-161838F'),
+    ('time', '2026-12-01 16:18:52+00', '20261201-161838F_20261201-161851D'),
+    ('time', '2026-12-01 17:00:00+00', '20261201-161838F_20261201-161858I'),
+    ('lsn', '0/6000119', '20261201-161838F'),
+    ('lsn', '0/6000120', '20261201-161838F_20261201-161851D'),
+    ('lsn', '0/cffffff', '20261201-161838F_20261201-161858I'),
+    # Not placeable in the repository, or not reachable: no backup named.
+    ('name', 'before-drop', None),
+    ('xid', '1234', None),
+    ('time', '2026-12-01 16:18:42+00', None),
+    ('lsn', '0/D000000', None),
+])
+def test_the_backup_a_restore_starts_from(target_type, target, label):
+    assert pgbr.target_backup(info('info_full_diff_incr'), target_type, target) == label
+
+
+def test_no_backup_no_starting_point():
+    assert pgbr.target_backup(info('info_no_backup'), 'latest') is None

@@ -51,7 +51,7 @@ def test_full_diff_incr(run_module, run_command):
         [('17-1', '000000010000000000000001', '00000001000000000000000C', '0/D000000')]
     assert result['repos'] == [dict(key=1, cipher='aes-256-cbc', code=0, message='ok')]
     assert result['databases'] == [dict(id=1, repo_key=1, system_id=7714370650012703211, version='17')]
-    assert 'target_ok' not in result and 'target_reason' not in result
+    assert 'target_ok' not in result and 'target_reason' not in result and 'target_set' not in result
     # Every call pinned the locale, and nothing but the locale was set.
     assert [c['environ_update'] for c in run_command.seen] == [{'LC_ALL': 'C'}, {'LC_ALL': 'C'}]
 
@@ -120,6 +120,7 @@ def test_timeline_switch(run_module, run_command):
     assert (archive['min_timeline'], archive['max_timeline'], archive['max'], archive['max_lsn']) == \
         (1, 2, '00000002000000000000002E', '0/2F000000')
     assert result['target_ok'] is True
+    assert result['target_set'] == '20261201-162515F'
 
 
 def test_repository_unreadable(run_module, run_command):
