@@ -121,6 +121,8 @@ class Inventory:  # pylint: disable=too-many-instance-attributes  # one field pe
     postgres: list[str]
     etcd: list[str]
     proxies: list[str]
+    #: The pgBackRest repository host (the backup group; empty: no backups).
+    backup: list[str] = field(default_factory=list)
     vip: str
     superuser: str
     password: str = field(repr=False)
@@ -160,6 +162,8 @@ class Inventory:  # pylint: disable=too-many-instance-attributes  # one field pe
         hostvars = listing.get("_meta", {}).get("hostvars", {})
         first = group_hosts(listing, "all")[:1]
         groups = {g: group_hosts(listing, str(variable(hostvars, first, f"common_{g}_group"))) for g in ("etcd", "postgres", "haproxy")}
+        backup_group = str(variable(hostvars, first, "common_backup_group"))
+        backup = group_hosts(listing, backup_group) if backup_group in listing else []
 
         def var(name: str):
             return variable(hostvars, _role_hosts(name, groups) or first, name)
@@ -177,6 +181,7 @@ class Inventory:  # pylint: disable=too-many-instance-attributes  # one field pe
             postgres=groups["postgres"],
             etcd=groups["etcd"],
             proxies=groups["haproxy"],
+            backup=backup,
             hostvars=hostvars,
             **{name: types[name](var(variable_name)) for name, variable_name in _VARIABLES.items()},
         )

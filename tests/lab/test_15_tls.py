@@ -173,10 +173,12 @@ def test_pg_hba_has_no_plain_tcp_line(lab):
 @pytest.mark.parametrize("group, name, owner", [
     ("etcd", "etcd.key", "etcd"), ("postgres", "postgres.key", "postgres"),
     ("all", "host.key", "root"), ("haproxy", "haproxy.pem", "root"),
+    ("pgbackrest", "pgbackrest.key", "postgres"),
 ])
 def test_private_keys_belong_to_their_service_alone(lab, group, name, owner):
     hosts = {"etcd": lab.etcd, "postgres": lab.postgres, "haproxy": lab.proxies,
-             "all": list(dict.fromkeys(lab.postgres + lab.etcd + lab.proxies))}[group]
+             "pgbackrest": lab.postgres + lab.backup,
+             "all": list(dict.fromkeys(lab.postgres + lab.etcd + lab.proxies + lab.backup))}[group]
     for host in hosts:
         out = lab.sh(host, "stat", "-c", "%U %a", f"{lab.host_tls_dir}/{name}").stdout.split()
         assert out == [owner, "600"], f"{host}:{name}"

@@ -72,8 +72,12 @@ def test_role_used_alone_with_its_contract_converges_without_change(tmp_path):
         ({"patroni_maximum_lag_on_failover": "a lot"}, "patroni_maximum_lag_on_failover"),
         ({"keepalived_virtual_router_id": "fifty"}, "keepalived_virtual_router_id"),
         ({"haproxy_backend_port": 6432}, "haproxy_backend_port"),
+        # issue 12: the repository passphrase left at a placeholder
+        ({"pgbackrest_repo_cipher_pass": "changeme"}, "pgbackrest_repo_cipher_pass is a placeholder"),
+        ({"pgbackrest_retention_full": 0}, "pgbackrest_retention_full must be whole numbers of 1 or more"),
     ],
-    ids=["watchdog-mode", "maximum-lag", "router-id", "removed-variable"],
+    ids=["watchdog-mode", "maximum-lag", "router-id", "removed-variable", "repository-passphrase-placeholder",
+         "retention-zero"],
 )
 def test_bad_value_for_a_later_role_stops_site_in_its_first_play(tmp_path, bad, named):
     result = ansible_playbook("site.yml", tmp_path, bad)
