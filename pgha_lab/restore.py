@@ -192,7 +192,7 @@ def report(outcomes: list[Outcome]) -> str:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("--targets", default=",".join(TARGET_TYPES))
     parser.add_argument("--disaster", action="store_true", help="drop the table after the target")
     parser.add_argument("--name", default="restore", help="results/drills/<name>.md and .json")
