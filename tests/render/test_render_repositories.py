@@ -150,3 +150,15 @@ def test_el_etcd_package_comes_after_its_repository():
               if t.action == "community.general.dnf_config_manager" and "extras" in str(t.args)]
     assert etcd_install and extras
     assert extras[0] < etcd_install[0]
+
+
+def test_el_repository_host_gets_pgdg_before_pgbackrest():
+    """The repository host runs no patroni role: the play that installs pgBackRest adds PGDG on
+    it first (the database nodes have it from the patroni role)."""
+    [play] = [p for p in yaml.safe_load((tasks.ROOT / "playbooks" / "site.yml").read_text())
+              if any(r["role"].endswith(".pgbackrest") for r in p.get("roles", []))]
+    [pre] = play["pre_tasks"]
+    assert pre["ansible.builtin.include_role"] == {"name": "pgha.cluster.patroni", "tasks_from": "repos-RedHat"}
+    assert "RedHat" in pre["when"] and "common_backup_group" in pre["when"]
+    repo_tasks = [t.name for t in tasks.load("patroni", "repos-RedHat.yml")]
+    assert "Install the PGDG repository package" in repo_tasks
