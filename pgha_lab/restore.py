@@ -11,7 +11,7 @@ taken on the leader (``clock_timestamp()``, ``pg_current_wal_insert_lsn()`` or
 cluster is restored to the target. A row acknowledged before the target was asked for must be
 back; a row sent after the target's answer must not; the rows in flight at that moment may go
 either way and are counted apart. Then: every member streams on one timeline, above the one before,
-and the VIP takes a write again. Results: results/drills/restore.md and .json.
+and the VIP takes a write again. Results: results/restore/restore.md and .json.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from pgha_lab.playbook import ansible_playbook
 TABLE = "pgha_restore_drill"
 WRITE_INTERVAL = 0.02
 TARGET_TYPES = ("time", "lsn", "name")
-RESULTS = ROOT / "results" / "drills"
+RESULTS = ROOT / "results" / "restore"
 
 
 class RowWriter(threading.Thread):
@@ -195,7 +195,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("--targets", default=",".join(TARGET_TYPES))
     parser.add_argument("--disaster", action="store_true", help="drop the table after the target")
-    parser.add_argument("--name", default="restore", help="results/drills/<name>.md and .json")
+    parser.add_argument("--name", default="restore", help="results/restore/<name>.md and .json")
     args = parser.parse_args(argv)
     lab = Lab.load()
     work = Path("/tmp") / f"pgha-restore-{int(time.time())}"
