@@ -15,8 +15,12 @@ PROXY_PREFLIGHTS = [
     {"role": "pgha_tls", "group": "all"},
     {"role": "etcd", "group": "etcd"},
     {"role": "watchdog", "group": "postgres"},
+    {"role": "pgbackrest", "group": "postgres:backup"},
     {"role": "patroni", "group": "postgres"},
 ]
+# The lab has a repository host: Patroni's configuration holds the archive, so the patroni
+# preflight needs what the pgbackrest preflight publishes.
+WITHOUT_PGBACKREST = [step for step in PROXY_PREFLIGHTS if step["role"] != "pgbackrest"]
 
 
 def _check_tasks(role: str) -> set[str]:
@@ -43,8 +47,10 @@ def _run_alone(tmp_path, role, hosts, preflights, **bad):
         ("etcd", "etcd", PROXY_PREFLIGHTS[:2], {"etcd_peer_port": 2379}, "etcd_peer_port"),
         # The facts it reads from another role were never published.
         ("haproxy", "haproxy", PROXY_PREFLIGHTS[:2], {}, "patroni_postgresql_port"),
+        ("patroni", "postgres", WITHOUT_PGBACKREST, {}, "pgbackrest_tls_port, pg3: pgbackrest_bin, pg3: pgbackrest_create_replicas"),
     ],
-    ids=["haproxy-spec", "watchdog-spec", "haproxy-preflight", "etcd-preflight", "haproxy-without-patroni-facts"],
+    ids=["haproxy-spec", "watchdog-spec", "haproxy-preflight", "etcd-preflight", "haproxy-without-patroni-facts",
+         "patroni-without-pgbackrest-facts"],
 )
 def test_role_used_alone_refuses_bad_input_before_any_change(tmp_path, role, hosts, preflights, bad, named):
     result, out = _run_alone(tmp_path, role, hosts, preflights, **bad)
