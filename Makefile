@@ -59,13 +59,23 @@ down:
 # The checks that need no lab (unit, lint, sanity and unit per ansible-core line, EE context,
 # docs) run beside Molecule, whose lab tests mostly wait on the cluster's own timers; their
 # lines are prefixed [checks]. Both must pass.
+# Both logs are kept in tests/output/; the run ends with what failed and where the time went
+# (a CI log is often read from its tail alone).
+TEST_LOGS := tests/output/make-test
 test: venv
 	lab/lab.sh deps
 	lab/secrets.sh
-	@set -o pipefail; \
-	  { $(MAKE) --no-print-directory checks 2>&1 | sed -u 's/^/[checks] /'; } & checks_pid=$$!; \
-	  $(MAKE) --no-print-directory molecule; molecule_rc=$$?; \
+	@mkdir -p $(TEST_LOGS); set -o pipefail; start=$$(date +%s); \
+	  { $(MAKE) --no-print-directory checks 2>&1 | tee $(TEST_LOGS)/checks.log | sed -u 's/^/[checks] /'; } & checks_pid=$$!; \
+	  $(MAKE) --no-print-directory molecule 2>&1 | tee $(TEST_LOGS)/molecule.log; molecule_rc=$$?; \
 	  wait $$checks_pid; checks_rc=$$?; \
+	  echo "=== make test summary ($$(( ($$(date +%s) - start) / 60 )) min) ==="; \
+	  for log in checks molecule; do \
+	    echo "--- $$log: failures and errors"; \
+	    sed 's/\x1b\[[0-9;]*m//g' $(TEST_LOGS)/$$log.log | grep -E '^(FAILED|ERROR) |^=+ .*(passed|failed|error).* =+$$|fatal: \[' | tail -n 40; \
+	  done; \
+	  echo "--- molecule: the slowest lab tests"; \
+	  sed 's/\x1b\[[0-9;]*m//g' $(TEST_LOGS)/molecule.log | grep -E '^ *[0-9.]+s (call|setup|teardown) ' | sort -rn | head -n 15; \
 	  echo "make test: checks (unit lint matrix ee-context docs-lint) rc=$$checks_rc, molecule rc=$$molecule_rc"; \
 	  [ $$checks_rc -eq 0 ] && [ $$molecule_rc -eq 0 ]
 

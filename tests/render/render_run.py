@@ -12,6 +12,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import yaml
@@ -152,3 +153,30 @@ def ansible_playbook(work: Path, env: dict[str, str], *args: str) -> subprocess.
 
 def output(work: Path) -> str:
     return (work / "ansible-playbook.log").read_text() + (work / "ansible-playbook.err").read_text()
+
+
+# At most this many ansible-playbook runs at once: each forks per host, and `make test` runs
+# these tests beside Molecule's lab on the same cores (all at once drove the load past 25 on 2 cores).
+PARALLEL_RUNS = int(os.environ.get("PGHA_RENDER_PARALLEL", "3"))
+
+
+def run_all(starts: dict, timeout: float = 600) -> dict:
+    """case -> (work, rc) for each case -> start() (returning (work, Popen)), PARALLEL_RUNS at a time;
+    a run past `timeout` seconds is killed (rc None)."""
+    pending, running, done = list(starts.items()), {}, {}
+    while pending or running:
+        while pending and len(running) < PARALLEL_RUNS:
+            case, start = pending.pop(0)
+            running[case] = (*start(), time.monotonic())
+        for case, (work, proc, began) in list(running.items()):
+            if proc.poll() is None:
+                if time.monotonic() - began < timeout:
+                    continue
+                proc.kill()
+                proc.wait()
+                done[case] = (work, None)
+            else:
+                done[case] = (work, proc.returncode)
+            del running[case]
+        time.sleep(0.2)
+    return done

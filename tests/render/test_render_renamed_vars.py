@@ -13,12 +13,13 @@ warning naming its new name and the release that removes it."""
 
 from __future__ import annotations
 
+import functools
 import json
 
 import pytest
 
 from render_platforms import SUPPORTED, host_name
-from render_run import LOCAL_SOURCE_PROBES, ROOT, ansible_playbook, cluster, inventory, output, prepare
+from render_run import LOCAL_SOURCE_PROBES, ROOT, ansible_playbook, cluster, inventory, output, prepare, run_all
 
 SITE = ROOT / "playbooks" / "site.yml"
 KEY = "renamed"
@@ -33,18 +34,18 @@ CASES = {
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory, pgdg_mirror) -> dict:
-    started = {}
-    for case, (pg1_vars, _passes) in CASES.items():
+    def start(case, pg1_vars):
         work = tmp_path_factory.mktemp(f"renamed-{case}")
         cache: dict[str, dict] = {}
         host_vars = {**LOCAL_SOURCE_PROBES, "pg1": pg1_vars}
         children = {KEY: cluster(KEY, SUPPORTED["debian13"], cache, groups={g: g for g in ("etcd", "postgres", "haproxy")},
                                  cluster_vars={"patroni_pgdg_apt_url": pgdg_mirror}, host_vars=host_vars)}
         env = prepare(work, inventory(children), cache) | {"ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json"}
-        started[case] = (work, ansible_playbook(work, env, "--check", "--tags", "preflight", str(SITE)))
+        return work, ansible_playbook(work, env, "--check", "--tags", "preflight", str(SITE))
+
     results = {}
-    for case, (work, proc) in started.items():
-        rc = proc.wait(timeout=600)
+    for case, (work, rc) in run_all({case: functools.partial(start, case, pg1_vars)
+                                     for case, (pg1_vars, _passes) in CASES.items()}).items():
         try:
             plays = json.loads((work / "ansible-playbook.log").read_text())["plays"]
         except (ValueError, KeyError):

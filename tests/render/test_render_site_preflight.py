@@ -13,6 +13,7 @@ PGDG probe asks an HTTP server on 127.0.0.1 that answers every request with 200.
 from __future__ import annotations
 
 import datetime
+import functools
 import json
 import tempfile
 from pathlib import Path
@@ -21,7 +22,7 @@ import pytest
 import yaml
 
 from render_platforms import DB_HOSTS, PROXY_HOSTS, SUPPORTED, host_name
-from render_run import LOCAL_SOURCE_PROBES, ROOT, ansible_playbook, cluster, inventory, output, prepare
+from render_run import LOCAL_SOURCE_PROBES, ROOT, ansible_playbook, cluster, inventory, output, prepare, run_all
 
 SITE = ROOT / "playbooks" / "site.yml"
 KEY = "site"
@@ -182,10 +183,10 @@ def _short_lived_ca(days: int = 5) -> None:
     (SHORT_CA / "ca.key").chmod(0o600)
 
 
-def _wait_all(started: dict) -> dict:
+def _run_all(starts: dict) -> dict:
+    """case -> (rc, the plays as the ansible.posix.json callback reports them)."""
     runs = {}
-    for case, (work, proc) in started.items():
-        rc = proc.wait(timeout=600)
+    for case, (work, rc) in run_all(starts).items():
         try:
             runs[case] = (rc, json.loads((work / "ansible-playbook.log").read_text())["plays"])
         except (ValueError, KeyError):
@@ -198,23 +199,23 @@ def site_runs(tmp_path_factory, pgdg_mirror) -> dict:
     """case -> (rc, the plays as the ansible.posix.json callback reports them), for each
     refused value and for the same cluster with none (case None); the runs go in parallel."""
     _short_lived_ca()
-    started = {}
+    starts = {}
     for case in [None, *REFUSED]:
         # The valid cluster has pg1's watchdog_mode written as a bare YAML off (false).
         host_vars = {} if case else {"pg1": {"watchdog_mode": False}}
         if case:
             variable, short, value, _role, _message = REFUSED[case]
             host_vars[short] = {variable: value, **REFUSED_WITH.get(case, {})}
-        started[case] = _start_site(tmp_path_factory, pgdg_mirror, case or "valid", host_vars, {})
-    return _wait_all(started)
+        starts[case] = functools.partial(_start_site, tmp_path_factory, pgdg_mirror, case or "valid", host_vars, {})
+    return _run_all(starts)
 
 
 @pytest.fixture(scope="module")
 def switch_runs(tmp_path_factory, pgdg_mirror) -> dict:
     """case -> (rc, plays) for each of SWITCHES."""
-    return _wait_all({case: _start_site(tmp_path_factory, pgdg_mirror, case, {"pg3": {"etcd_config_file": deployed}},
-                                        cluster_vars)
-                      for case, (deployed, cluster_vars) in SWITCHES.items()})
+    return _run_all({case: functools.partial(_start_site, tmp_path_factory, pgdg_mirror, case,
+                                             {"pg3": {"etcd_config_file": deployed}}, cluster_vars)
+                     for case, (deployed, cluster_vars) in SWITCHES.items()})
 
 
 def _first_play_name() -> str:
