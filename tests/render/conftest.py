@@ -39,7 +39,7 @@ from render_platforms import (  # noqa: E402
     UNSUPPORTED,
     facts,
 )
-from render_run import ansible_playbook, cluster, inventory, output, prepare  # noqa: E402
+from render_run import HANG_AFTER, ansible_playbook, cluster, inventory, output, prepare  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
@@ -87,7 +87,7 @@ def rendered(tmp_path_factory) -> dict:
     proc = ansible_playbook(
         work, env, "--check", "--tags", "pgha_render",
         "-e", f"pgha_render_out={out}", "-e", f"pgha_render_roles={ROOT / 'roles'}", str(HERE / "render.yml"))
-    rc = proc.wait(timeout=900)
+    rc = proc.wait(timeout=HANG_AFTER)
     if rc != 0 or not out.exists():
         pytest.fail(f"render.yml failed (rc={rc}), see {work / 'ansible-playbook.log'}:\n" + output(work)[-6000:])
     return json.loads(out.read_text())

@@ -162,7 +162,13 @@ def output(work: Path) -> str:
 PARALLEL_RUNS = int(os.environ.get("PGHA_RENDER_PARALLEL", "64"))
 
 
-def run_all(starts: dict, timeout: float = 600) -> dict:
+# A run still going after this many seconds hangs: it is killed (rc None). Only a guard against a
+# hang, never a speed limit: with every run started at once on CI's 2 cores beside Molecule, the
+# later runs took more than 600 s (the former limit; CI on cb47bc6 killed one of them).
+HANG_AFTER = float(os.environ.get("PGHA_RENDER_HANG_AFTER", "3600"))
+
+
+def run_all(starts: dict, timeout: float = HANG_AFTER) -> dict:
     """case -> (work, rc) for each case -> start() (returning (work, Popen)), PARALLEL_RUNS at a time;
     a run past `timeout` seconds is killed (rc None)."""
     pending, running, done = list(starts.items()), {}, {}
@@ -182,3 +188,8 @@ def run_all(starts: dict, timeout: float = 600) -> dict:
             del running[case]
         time.sleep(0.2)
     return done
+
+
+def describe(rc: int | None) -> str:
+    """How a run of run_all ended, for a failure message."""
+    return f"killed: still running after {HANG_AFTER:.0f} s" if rc is None else f"rc={rc}"

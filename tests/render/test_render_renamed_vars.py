@@ -19,7 +19,7 @@ import json
 import pytest
 
 from render_platforms import SUPPORTED, host_name
-from render_run import LOCAL_SOURCE_PROBES, ROOT, ansible_playbook, cluster, inventory, output, prepare, run_all
+from render_run import LOCAL_SOURCE_PROBES, ROOT, ansible_playbook, cluster, describe, inventory, output, prepare, run_all
 
 SITE = ROOT / "playbooks" / "site.yml"
 KEY = "renamed"
@@ -49,7 +49,7 @@ def runs(tmp_path_factory, pgdg_mirror) -> dict:
         try:
             plays = json.loads((work / "ansible-playbook.log").read_text())["plays"]
         except (ValueError, KeyError):
-            pytest.fail(f"site.yml ({case}) printed no JSON report (rc={rc}):\n" + output(work)[-6000:])
+            pytest.fail(f"site.yml ({case}) printed no JSON report ({describe(rc)}):\n" + output(work)[-6000:])
         results[case] = (rc, plays, (work / "ansible-playbook.err").read_text())
     return results
 

@@ -22,7 +22,7 @@ import pytest
 import yaml
 
 from render_platforms import DB_HOSTS, PROXY_HOSTS, SUPPORTED, host_name
-from render_run import LOCAL_SOURCE_PROBES, ROOT, ansible_playbook, cluster, inventory, output, prepare, run_all
+from render_run import LOCAL_SOURCE_PROBES, ROOT, ansible_playbook, cluster, describe, inventory, output, prepare, run_all
 
 SITE = ROOT / "playbooks" / "site.yml"
 KEY = "site"
@@ -190,7 +190,7 @@ def _run_all(starts: dict) -> dict:
         try:
             runs[case] = (rc, json.loads((work / "ansible-playbook.log").read_text())["plays"])
         except (ValueError, KeyError):
-            pytest.fail(f"site.yml ({case or 'valid'}) printed no JSON report (rc={rc}):\n" + output(work)[-6000:])
+            pytest.fail(f"site.yml ({case or 'valid'}) printed no JSON report ({describe(rc)}):\n" + output(work)[-6000:])
     return runs
 
 
