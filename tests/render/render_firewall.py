@@ -23,9 +23,11 @@ RICH_RULE = re.compile(
 
 
 def allowing_task(platform: Platform, variables: dict) -> tasks.Task:
-    """The one task of common's firewall.yml that allows traffic per rule on this host."""
+    """The one task of common's firewall.yml that allows traffic per rule, each from its source, on
+    this host (not ufw's SSH rule, which admits every source)."""
     found = [t for t in tasks.load("common", "firewall.yml")
              if t.action in MODULES and "loop" in t.raw and tasks.holds(t, variables)
+             and ("from_ip" in t.args or "rich_rule" in t.args)
              and t.args.get("state", "enabled") != "disabled" and not t.args.get("delete")]
     assert len(found) == 1, [t.name for t in found]
     return found[0]

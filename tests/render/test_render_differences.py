@@ -158,6 +158,27 @@ def test_firewall_tool(render, platform, short):
     assert (set(modules.values()) - {wanted}).isdisjoint(used)
 
 
+@pytest.mark.parametrize("platform", list(SUPPORTED))
+def test_installed_packages_are_not_installed_again(render, platform):
+    """With the host's installed packages known (common_installed_packages), every role's install
+    task runs only when one of its packages is missing; unknown (the fact absent, as above) it runs."""
+    p = SUPPORTED[platform]
+    installs = [(role, t) for role, tasks_file in (("common", "firewall.yml"), ("etcd", "install.yml"),
+                                                   ("haproxy", "main.yml"), ("keepalived", "main.yml"),
+                                                   ("pgbackrest", "main.yml"))
+                for t in tasks.load(role, tasks_file) if t.action == "ansible.builtin.package"]
+    assert len(installs) == 5, [t.name for _role, t in installs]
+    for role, task in installs:
+        variables = _vars(render, platform, "pg1") | {
+            "etcd_packages": ["etcd-server"], "haproxy_packages": ["haproxy"], "keepalived_packages": ["keepalived"],
+            "pgbackrest_packages": ["pgbackrest"]}
+        wanted = tasks.render(task.args["name"], variables)
+        everything = wanted + ["postgresql-common"]
+        assert not tasks.holds(task, variables | {"common_installed_packages": everything}), (p.key, role)
+        assert tasks.holds(task, variables | {"common_installed_packages": everything[1:]}), (p.key, role)
+        assert tasks.holds(task, variables | {"common_installed_packages": None}), (p.key, role)
+
+
 @pytest.mark.parametrize(("platform", "short"), ALL, ids=_ids(ALL))
 def test_host_facts_resolved(render, platform, short):
     p = SUPPORTED[platform]
