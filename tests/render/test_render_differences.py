@@ -168,10 +168,10 @@ def test_installed_packages_are_not_installed_again(render, platform):
                                                    ("pgbackrest", "main.yml"))
                 for t in tasks.load(role, tasks_file) if t.action == "ansible.builtin.package"]
     assert len(installs) == 5, [t.name for _role, t in installs]
+    variables = _vars(render, platform, "pg1") | {
+        "etcd_packages": ["etcd-server"], "haproxy_packages": ["haproxy"], "keepalived_packages": ["keepalived"],
+        "pgbackrest_packages": ["pgbackrest"]}
     for role, task in installs:
-        variables = _vars(render, platform, "pg1") | {
-            "etcd_packages": ["etcd-server"], "haproxy_packages": ["haproxy"], "keepalived_packages": ["keepalived"],
-            "pgbackrest_packages": ["pgbackrest"]}
         wanted = tasks.render(task.args["name"], variables)
         everything = wanted + ["postgresql-common"]
         assert not tasks.holds(task, variables | {"common_installed_packages": everything}), (p.key, role)
