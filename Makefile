@@ -12,7 +12,7 @@ COLLECTION_LINK := .collections/ansible_collections/pgha/cluster
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help lab test checks unit lint sanity matrix ee-context docs docs-lint changelog molecule molecule-debian13 molecule-rocky10 down status venv tools-venv drill
+.PHONY: help lab test checks unit alerts lint sanity matrix ee-context docs docs-lint changelog molecule molecule-debian13 molecule-rocky10 down status venv tools-venv drill
 
 help:
 	@echo "make lab    build the local lab (5 containers) and deploy the whole stack on it"
@@ -79,14 +79,21 @@ test: venv
 	  done; \
 	  echo "--- molecule: the slowest lab tests"; \
 	  sed 's/\x1b\[[0-9;]*m//g' $(TEST_LOGS)/molecule.log | grep -E '^ *[0-9.]+s (call|setup|teardown) ' | sort -rn | head -n 15; \
-	  echo "make test: checks (unit lint matrix ee-context docs-lint) rc=$$checks_rc, molecule rc=$$molecule_rc"; \
+	  echo "make test: checks (unit lint matrix ee-context docs-lint alerts) rc=$$checks_rc, molecule rc=$$molecule_rc"; \
 	  [ $$checks_rc -eq 0 ] && [ $$molecule_rc -eq 0 ]
 
-checks: unit lint matrix ee-context docs-lint
+checks: unit lint matrix ee-context docs-lint alerts
 
 unit: venv
 	lab/secrets.sh
 	$(BIN)/pytest -q tests/unit tests/roles tests/render tests/pgha_lab
+
+# The alert rules shipped for Prometheus (roles/monitoring/files/rules): `promtool check rules`
+# and their unit tests (tests/alerts/*.test.yml, `promtool test rules`), with Debian 13's
+# promtool unpacked by lab/lab.sh (the version the distribution's Prometheus ships with).
+alerts:
+	promtool="$$(lab/lab.sh promtool)" && "$$promtool" check rules roles/monitoring/files/rules/*.yml \
+	  && "$$promtool" test rules tests/alerts/*.test.yml
 
 lint: venv
 	$(BIN)/ansible-lint --profile production

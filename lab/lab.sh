@@ -7,6 +7,7 @@
 #   lab/lab.sh up       (re)create the six containers
 #   lab/lab.sh down     remove containers and network
 #   lab/lab.sh status   show them
+#   lab/lab.sh promtool print the path of Debian 13's promtool (unpacked once into .cache/bin)
 #
 # Everything stays on this machine: the network is a private docker bridge.
 set -euo pipefail
@@ -119,11 +120,33 @@ cmd_status() {
   docker ps -a --filter "network=$LAB_NETWORK" --format 'table {{.Names}}\t{{.Status}}'
 }
 
+# promtool from Debian 13 (the package beside the prometheus the monitoring role
+# installs), unpacked from its .deb inside the lab image: the rule tests need no
+# Prometheus on this machine. Prints its path.
+cmd_promtool() {
+  local bin
+  bin="$(cd "$(dirname "$0")/.." && pwd)/.cache/bin"
+  if [ ! -x "$bin/promtool" ]; then
+    cmd_deps
+    cmd_image
+    mkdir -p "$bin"
+    log "unpacking Debian 13's promtool package into $bin"
+    docker run --rm -v "$bin:/out" "$LAB_IMAGE" sh -ec '
+      cd /tmp
+      apt-get update -qq
+      apt-get download -qq promtool 2>/dev/null
+      dpkg-deb -x promtool_*.deb unpacked
+      install -m 0755 unpacked/usr/bin/promtool /out/promtool' >&2
+  fi
+  echo "$bin/promtool"
+}
+
 case "${1:-}" in
   deps) cmd_deps ;;
   image) cmd_deps; cmd_image ;;
   up) cmd_up ;;
   down) cmd_down ;;
   status) cmd_status ;;
-  *) echo "usage: $0 deps|image|up|down|status" >&2; exit 2 ;;
+  promtool) cmd_promtool ;;
+  *) echo "usage: $0 deps|image|up|down|status|promtool" >&2; exit 2 ;;
 esac
