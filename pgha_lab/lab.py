@@ -308,13 +308,16 @@ class Lab(Inventory):
         """The rendered HAProxy configuration on a proxy."""
         return self.sh(host, "cat", self.haproxy_config_file).stdout
 
-    def haproxy_stats_request(self, host: str | None = None) -> urllib.request.Request:
-        """The request for a proxy's stats page as CSV (default: the first proxy's): on the proxy's own
-        address (the page is not bound to the VIP), with the stats user and password (basic auth)."""
+    def haproxy_stats_request(self, host: str | None = None, path: str = "/;csv",
+                              password: str | None = None) -> urllib.request.Request:
+        """The request for a proxy's stats page as CSV (default: the first proxy's), or another path
+        of the stats port (/metrics: the Prometheus exporter): on the proxy's own address (the page is
+        not bound to the VIP), with the stats user and password (basic auth; "" sends none)."""
         address = self.addresses[host or self.proxies[0]]
-        credentials = base64.b64encode(f"{self.stats_username}:{self.stats_password}".encode()).decode()
-        return urllib.request.Request(f"{self.scheme}://{address}:{self.stats_port}/;csv",
-                                      headers={"Authorization": f"Basic {credentials}"})
+        password = self.stats_password if password is None else password
+        credentials = base64.b64encode(f"{self.stats_username}:{password}".encode()).decode()
+        return urllib.request.Request(f"{self.scheme}://{address}:{self.stats_port}{path}",
+                                      headers={"Authorization": f"Basic {credentials}"} if password else {})
 
     def haproxy_stats(self, host: str | None = None) -> dict[tuple[str, str], str]:
         """(proxy, server) -> status, from a proxy's stats page (default: the first proxy's)."""

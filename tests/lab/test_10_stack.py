@@ -1,5 +1,9 @@
 """The reference's proofs of a healthy cluster, on the deployed lab."""
 
+import re
+import urllib.error
+import urllib.request
+
 import pytest
 
 
@@ -55,6 +59,28 @@ def test_haproxy_routes_by_patroni_health(lab):
         timeout=30,
     )
     assert stats[("postgres_primary", leader)] == "UP"
+
+
+@pytest.mark.parametrize("password", ["", "not-the-password"])
+def test_haproxy_metrics_need_the_stats_login(lab, password):
+    context = lab.tls_context() if lab.tls else None
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(lab.haproxy_stats_request(path="/metrics", password=password), timeout=5,
+                               context=context)
+    assert refused.value.code == 401
+
+
+def test_haproxy_exports_its_backends_to_prometheus(lab):
+    """HAProxy's built-in exporter (haproxy_prometheus_exporter): the metrics the alert rules in
+    roles/monitoring/files/rules/haproxy.rules.yml read, one server UP for writes, the standbys
+    for reads."""
+    context = lab.tls_context() if lab.tls else None
+    for proxy in lab.proxies:
+        with urllib.request.urlopen(lab.haproxy_stats_request(proxy, path="/metrics"), timeout=5,
+                                    context=context) as resp:
+            text = resp.read().decode()
+        active = dict(re.findall(r'^haproxy_backend_active_servers\{proxy="(postgres_\w+)"\} (\d+)$', text, re.M))
+        assert active == {"postgres_primary": "1", "postgres_replicas": str(len(lab.postgres) - 1)}, (proxy, active)
 
 
 def test_vip_sits_on_the_first_proxy(lab):

@@ -115,6 +115,12 @@ def test_haproxy(render, platform, short):
     bind = f"bind {PROXY_HOSTS[short]}:7000 ssl crt /etc/pgha/tls/haproxy.pem"
     assert {"mode http", bind, "stats hide-version", "stats auth 'admin:test-stats-secret'"} <= set(stats)
     assert not [line for line in stats if line.startswith("bind") and line != bind]
+    # The Prometheus exporter at /metrics (haproxy_prometheus_exporter), asking for the same user:
+    # use-service answers before `stats auth` would, so the request is authenticated first.
+    assert sections["userlist pgha_stats"] == ["user admin insecure-password 'test-stats-secret'"]
+    auth = "http-request auth realm pgha if { path /metrics } !{ http_auth(pgha_stats) }"
+    exporter = "http-request use-service prometheus-exporter if { path /metrics }"
+    assert stats.index(auth) < stats.index(exporter)
     # The checks speak TLS to Patroni, verify its certificate (CA and name) and show the proxy's own.
     servers = [f"server {host_name(p, s)} {a}:5432 maxconn 200 check port 8008 check-ssl verify required"
                f" ca-file /etc/pgha/tls/ca.crt verifyhost {host_name(p, s)} crt /etc/pgha/tls/haproxy.pem"
