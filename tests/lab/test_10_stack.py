@@ -13,6 +13,20 @@ def test_every_etcd_member_is_healthy(lab):
     assert all(e["health"] for e in health), health
 
 
+def test_etcd_runs_with_its_compaction_and_space_quota(lab):
+    """etcd_auto_compaction_mode / _retention and etcd_quota_backend_bytes (the etcd role's defaults)
+    reach every running member: Patroni writes a revision per loop, and without compaction the
+    database grows until the quota."""
+    for member in lab.etcd:
+        pid = lab.sh(member, "systemctl", "show", "--property=MainPID", "--value", "etcd").stdout.strip()
+        environ = dict(line.split("=", 1) for line in
+                       lab.sh(member, "cat", f"/proc/{pid}/environ").stdout.split("\0") if "=" in line)
+        assert {k: environ.get(k) for k in ("ETCD_AUTO_COMPACTION_MODE", "ETCD_AUTO_COMPACTION_RETENTION",
+                                            "ETCD_QUOTA_BACKEND_BYTES")} == {
+            "ETCD_AUTO_COMPACTION_MODE": "periodic", "ETCD_AUTO_COMPACTION_RETENTION": "1h",
+            "ETCD_QUOTA_BACKEND_BYTES": "2147483648"}, member
+
+
 def test_patroni_has_leader_sync_standby_and_streaming_replica(lab):
     lab.wait(lab.healthy, "a healthy Patroni cluster", timeout=120)
     members = lab.cluster()["members"]

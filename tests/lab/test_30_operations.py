@@ -1,8 +1,9 @@
 """Day-2 operations through the project's playbooks, on the deployed lab:
 planned switchover (to the sync standby: done; to the async replica: refused,
-nothing changes; to the current leader: no-op), idempotent DCS changes, and
-etcd's raft leadership kept off the primary's host."""
+nothing changes; to the current leader: no-op), idempotent DCS changes,
+etcd's raft leadership kept off the primary's host, and etcd defragmented member by member."""
 
+import re
 import time
 
 from pgha_lab.playbook import ansible_playbook, recap
@@ -139,3 +140,25 @@ def test_etcd_leadership_is_moved_off_the_primarys_host(lab):
     assert lab.leader()["name"] == primary, "moving the etcd leadership changed the Patroni leader"
     said = lab.sh(primary, "journalctl", "--since", since, "-t", "pgha-etcd-leader-away", "--no-pager", "-o", "cat").stdout
     assert f"moved off the Patroni primary's host to member {ids[moved_to]}" in said
+
+
+def test_etcd_is_defragmented_one_member_at_a_time(lab, tmp_path):
+    """playbooks/etcd-defrag.yml: each member in turn (serial), each after a healthy cluster, its
+    database size reported before and after; the cluster healthy at the end and Patroni's leader kept."""
+    lab.wait(lab.healthy, "a healthy cluster", timeout=120)
+    primary = lab.leader()["name"]
+    result = ansible_playbook("playbooks/etcd-defrag.yml", tmp_path)
+    out = result.stdout
+    assert result.returncode == 0, out[-3000:]
+    # serial: 1 runs the whole play for one member after the other, in inventory order.
+    positions = [out.find(f"changed: [{member}]") for member in lab.etcd]
+    assert min(positions) >= 0 and positions == sorted(positions), positions
+    assert out.count("TASK [Defragment this member]") == len(lab.etcd)
+    for member in lab.etcd:
+        # The result is printed as YAML, which may fold the line anywhere.
+        said = r"\s+".join(["etcd", "member", f"{member}:", "database", r"\d+", "bytes", "before", "defragmenting,",
+                             r"\d+", "after"])
+        assert re.search(said, out), member
+    assert {host: counts["changed"] for host, counts in recap(out).items()} == {member: 1 for member in lab.etcd}
+    assert lab.etcd_healthy()
+    assert lab.leader()["name"] == primary

@@ -40,6 +40,10 @@ def test_etcd_environment(render, platform, short):
         "ETCD_INITIAL_CLUSTER": cluster,
         "ETCD_INITIAL_CLUSTER_STATE": "new",
         "ETCD_INITIAL_CLUSTER_TOKEN": "pgha-etcd-cluster",
+        # Housekeeping: an hour of history (Patroni writes a revision per loop), etcd's quota written out.
+        "ETCD_AUTO_COMPACTION_MODE": "periodic",
+        "ETCD_AUTO_COMPACTION_RETENTION": "1h",
+        "ETCD_QUOTA_BACKEND_BYTES": "2147483648",
         "ETCD_CERT_FILE": "/etc/pgha/tls/host.crt",
         "ETCD_KEY_FILE": "/etc/pgha/tls/etcd.key",
         "ETCD_TRUSTED_CA_FILE": "/etc/pgha/tls/ca.crt",

@@ -91,6 +91,13 @@ REFUSED = {
                              "Debian 13 ships PostgreSQL 17, not patroni_postgresql_version=15"),
     "unknown-source": ("patroni_postgresql_source", "pg2", "ftp", "patroni", "patroni_postgresql_source is 'ftp'"),
     "ttl-below-patroni-minimum": ("patroni_ttl", "pg2", 10, "patroni", "patroni_ttl=10 is below 20"),
+    # issue 13: etcd's housekeeping
+    "etcd-retention-not-a-duration": ("etcd_auto_compaction_retention", "pg2", "1 hour", "etcd",
+                                      "etcd_auto_compaction_retention is '1 hour' with etcd_auto_compaction_mode 'periodic'"),
+    "etcd-revision-retention-a-duration": ("etcd_auto_compaction_retention", "pg2", "1h", "etcd",
+                                           "etcd_auto_compaction_retention is '1h' with etcd_auto_compaction_mode 'revision'"),
+    "etcd-quota-above-8-gib": ("etcd_quota_backend_bytes", "pg2", 17179869184, "etcd",
+                               "etcd_quota_backend_bytes is 17179869184: give 0"),
     # issue 15: a CA of the operator's own that has 5 days left, below pgha_tls_min_days_left (30)
     "ca-expires-too-soon": ("pgha_tls_ca_cert", "pg2", str(SHORT_CA / "ca.crt"), "pgha_tls",
                             f"{SHORT_CA / 'ca.crt'} expires 20"),
@@ -113,6 +120,7 @@ REFUSED = {
 }
 # More of a case's host's variables, beside its bad value.
 REFUSED_WITH = {"strict-without-sync": {"patroni_synchronous_mode": False},
+                "etcd-revision-retention-a-duration": {"etcd_auto_compaction_mode": "revision"},
                 "ca-expires-too-soon": {"pgha_tls_ca_key": str(SHORT_CA / "ca.key")},
                 "distro-lacks-version": {"patroni_postgresql_source": "distro"}}
 # Valid lists on the whole cluster: every case but its own host passes them.
