@@ -75,7 +75,7 @@ test: venv
 	  echo "=== make test summary ($$(( ($$(date +%s) - start) / 60 )) min) ==="; \
 	  for log in checks molecule; do \
 	    echo "--- $$log: failures and errors"; \
-	    sed 's/\x1b\[[0-9;]*m//g' $(TEST_LOGS)/$$log.log | grep -E '^(FAILED|ERROR) |^=+ .*(passed|failed|error).* =+$$|fatal: \[' | tail -n 40; \
+	    sed 's/\x1b\[[0-9;]*m//g' $(TEST_LOGS)/$$log.log | grep -E '^(FAILED|ERROR)[ :]|^=+ .*(passed|failed|error).* =+$$|fatal: \[' | tail -n 40; \
 	  done; \
 	  echo "--- molecule: the slowest lab tests"; \
 	  sed 's/\x1b\[[0-9;]*m//g' $(TEST_LOGS)/molecule.log | grep -E '^ *[0-9.]+s (call|setup|teardown) ' | sort -rn | head -n 15; \

@@ -156,8 +156,8 @@ def test_etcd_is_defragmented_one_member_at_a_time(lab, tmp_path):
     assert out.count("TASK [Defragment this member]") == len(lab.etcd)
     for member in lab.etcd:
         # The result is printed as YAML, which may fold the line anywhere.
-        said = r"\s+".join(["etcd", "member", f"{member}:", "database", r"\d+", "bytes", "before", "defragmenting,",
-                             r"\d+", "after"])
+        words = ["etcd", "member", f"{member}:", "database", r"\d+", "bytes", "before", "defragmenting,", r"\d+", "after"]
+        said = r"\s+".join(words)
         assert re.search(said, out), member
     assert {host: counts["changed"] for host, counts in recap(out).items()} == {member: 1 for member in lab.etcd}
     assert lab.etcd_healthy()
