@@ -26,7 +26,7 @@ from __future__ import annotations
 import json
 import re
 
-from ansible_collections.pgha.cluster.plugins.module_utils._cli import CliClient, CliError
+from ansible_collections.pgha.cluster.plugins.module_utils._cli import CliClient, CliError, format_cmd
 
 ALARM_TYPES = {0: 'NONE', 1: 'NOSPACE', 2: 'CORRUPT'}
 
@@ -155,6 +155,30 @@ class EtcdCtl(CliClient):
 
     def alarm_list(self):
         return self.run_json_rows(['alarm', 'list', '-w', 'json'], normalise_alarm, 'an alarm', key='alarms')
+
+    def member_add(self, name, peer_urls, learner):
+        """``member add``; returns the new member (normalised, named ``name``: etcd names it at its first start)."""
+        args = ['member', 'add', name, '--peer-urls', ','.join(peer_urls)] + (['--learner'] if learner else [])
+        data, rc, err = self.run_json(args + ['-w', 'json'])
+        try:
+            member = normalise_member(data['member'])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise self.bad_output(args, 'the new member could not be read (%s)' % exc, json.dumps(data), rc, err)
+        member['name'] = name
+        return member
+
+    def member_remove(self, member_id):
+        self.run(['member', 'remove', id_hex(member_id)])
+
+    def member_promote(self, member_id):
+        """``member promote``; ``False`` while the learner is not yet in sync with the leader."""
+        args = ['member', 'promote', id_hex(member_id)]
+        argv, rc, out, err = self.run(args, expected_rc=None)
+        if rc == 0:
+            return True
+        if 'in sync with leader' in (err or '') + (out or ''):
+            return False
+        raise CliError(self.describe_failure(args, rc, out, err), cmd=format_cmd(argv), rc=rc, stdout=out, stderr=err)
 
 
 def normalise_status(endpoint, status):
@@ -302,6 +326,19 @@ def assess(state, endpoints):
         healthy=not problems,
     )
     return problems, rows, summary
+
+
+def quorum_after_removal(members, status_rows, member_id):
+    """Whether the voting members left after removing ``member_id`` still have a reachable majority.
+
+    Returns ``(ok, voters_left, reachable_left)``: ``voters_left`` the names (or hex IDs) of the
+    voting members that stay, ``reachable_left`` those of them that answered ``endpoint status``.
+    """
+    reachable_ids = set(row['member_id'] for row in status_rows if row.get('reachable'))
+    voters = [m for m in members if not m['is_learner'] and m['id'] != member_id]
+    reachable = [m for m in voters if m['id'] in reachable_ids]
+    names = [m['name'] or m['id_hex'] for m in voters]
+    return bool(voters) and len(reachable) >= len(voters) // 2 + 1, names, [m['name'] or m['id_hex'] for m in reachable]
 
 
 def endpoint_table(rows):
