@@ -21,11 +21,10 @@ author:
 extends_documentation_fragment:
   - pgha.cluster.etcd
   - pgha.cluster.attributes
+  - pgha.cluster.attributes.check_diff
 attributes:
-  check_mode:
-    support: full
   diff_mode:
-    support: none
+    details: The member list before and after, one C(name peer-URLs [learner]) line per member.
 options:
   name:
     description:
@@ -177,6 +176,15 @@ def initial_cluster(members, name=None, member=None):
     return ','.join(pairs)
 
 
+def member_lines(members, name=None, member=None):
+    """The member list as text for the diff: one ``name peer-URLs [learner]`` line per member."""
+    lines = []
+    for m in members:
+        label = m['name'] or (name if member is not None and m['id'] == member['id'] else None) or m['id_hex']
+        lines.append('%s %s%s' % (label, ','.join(m['peer_urls']), ' (learner)' if m['is_learner'] else ''))
+    return '\n'.join(sorted(lines)) + '\n'
+
+
 def main():
     argument_spec = poll_argument_spec(timeout=120, delay=3)
     argument_spec.update(etcd_argument_spec())
@@ -196,6 +204,7 @@ def main():
     try:
         members = client.member_list()
         member = find_member(members, name, params['peer_urls'])
+        before = member_lines(members, name, member)
         if member is not None and member['name'] not in (None, name):
             module.fail_json(msg='The peer URL %s belongs to etcd member %s, not %s: remove that member first.'
                                  % (', '.join(member['peer_urls']), member['name'], name), members=members)
@@ -203,7 +212,11 @@ def main():
             if not params['peer_urls']:
                 module.fail_json(msg='Option peer_urls is empty: etcd needs the peer URL of member %s to add it.' % name)
             result['changed'] = True
-            if not module.check_mode:
+            if module.check_mode:
+                member = dict(id=None, id_hex=None, name=name, peer_urls=list(params['peer_urls']),
+                              client_urls=[], is_learner=params['learner'])
+                members = members + [member]
+            else:
                 member = client.member_add(name, params['peer_urls'], params['learner'])
                 members = client.member_list()
         elif state == 'absent' and member is not None:
@@ -214,7 +227,9 @@ def main():
                                      % (name, ', '.join(voters) or 'none', len(reachable), ', '.join(reachable) or 'none'),
                                  members=members)
             result['changed'] = True
-            if not module.check_mode:
+            if module.check_mode:
+                members = [m for m in members if m['id'] != member['id']]
+            else:
                 client.member_remove(member['id'])
                 members = client.member_list()
             member = None
@@ -224,7 +239,10 @@ def main():
                                  members=members)
             if member['is_learner']:
                 result['changed'] = True
-                if not module.check_mode:
+                if module.check_mode:
+                    member = dict(member, is_learner=False)
+                    members = [member if m['id'] == member['id'] else m for m in members]
+                else:
                     done, dummy, attempts, elapsed = poll(lambda: (client.member_promote(member['id']), None),
                                                           params['timeout'], params['delay'])
                     result['attempts'] = attempts
@@ -238,6 +256,8 @@ def main():
         module.fail_json(**exc.as_fail_kwargs())
 
     result.update(member=member, members=members, initial_cluster=initial_cluster(members, name, member))
+    if module._diff:
+        result['diff'] = dict(before=before, after=member_lines(members, name, member))
     module.exit_json(**result)
 
 
