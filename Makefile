@@ -12,13 +12,14 @@ COLLECTION_LINK := .collections/ansible_collections/pgha/cluster
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help lab test checks unit alerts lint sanity matrix ee-context docs docs-lint changelog molecule molecule-debian13 molecule-rocky10 down status venv tools-venv drill
+.PHONY: help lab bench test checks unit alerts lint sanity matrix ee-context docs docs-lint changelog molecule molecule-debian13 molecule-rocky10 down status venv tools-venv drill
 
 help:
 	@echo "make lab    build the local lab (5 containers) and deploy the whole stack on it"
 	@echo "make test   run every test: unit, lint, sanity + unit per ansible-core line, EE context, docs, Molecule"
 	@echo "make docs   build the collection's docs site (docs/build/html)"
 	@echo "make down   remove the lab"
+	@echo "make bench  pgbench on the lab: VIP vs direct, synchronous vs local commit, -C (~7 min) -> results/bench/latest.md"
 	@echo "make drill  fault drills under load on the lab (reference + fast profiles, ~25 min) -> results/drills/latest.md,"
 	@echo "           then the synchronous posture drills (reference, strict, quorum, async) -> results/drills/posture.md"
 
@@ -51,6 +52,12 @@ lab: venv
 
 status:
 	@lab/show.sh
+
+# What the cluster costs (a tool, not a test): pgbench on the lab, VIP against direct, synchronous
+# commit against local, a connection per transaction; results/bench/latest.md and .json.
+bench: venv
+	lab/lab.sh pgbench
+	$(BIN)/python -m pgha_lab.bench $(BENCH_ARGS)
 
 down:
 	lab/lab.sh down

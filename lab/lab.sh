@@ -8,6 +8,7 @@
 #   lab/lab.sh down     remove containers and network
 #   lab/lab.sh status   show them
 #   lab/lab.sh promtool print the path of Debian 13's promtool (unpacked once into .cache/bin)
+#   lab/lab.sh pgbench  install pgbench on this machine for make bench (postgresql-client)
 #
 # Everything stays on this machine: the network is a private docker bridge.
 set -euo pipefail
@@ -50,6 +51,14 @@ cmd_deps() {
     for _ in $(seq 1 60); do docker info >/dev/null 2>&1 && break; sleep 1; done
     docker info >/dev/null 2>&1 || { log "dockerd did not start: see /var/log/dockerd.log"; exit 1; }
   fi
+}
+
+# pgbench for make bench, on the controller (Debian's postgresql-client).
+cmd_pgbench() {
+  command -v pgbench >/dev/null && return
+  log "installing postgresql-client (pgbench)"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-client >/dev/null
 }
 
 cmd_image() {
@@ -147,6 +156,7 @@ case "${1:-}" in
   up) cmd_up ;;
   down) cmd_down ;;
   status) cmd_status ;;
+  pgbench) cmd_pgbench ;;
   promtool) cmd_promtool ;;
-  *) echo "usage: $0 deps|image|up|down|status|promtool" >&2; exit 2 ;;
+  *) echo "usage: $0 deps|image|up|down|status|promtool|pgbench" >&2; exit 2 ;;
 esac
