@@ -26,7 +26,6 @@ import re
 import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 from pgha_lab import ROOT, log
 from pgha_lab.lab import Lab
@@ -122,7 +121,8 @@ class Bench:
             synchronous_mode=self.lab.synchronous_mode(),
             settings=dict(seconds=self.args.seconds, rounds=self.args.rounds, clients=self.args.clients, jobs=self.args.jobs,
                           scale=self.args.scale, database=DATABASE),
-            versions=dict(pgbench=subprocess.run(["pgbench", "--version"], capture_output=True, text=True).stdout.strip(),
+            versions=dict(pgbench=subprocess.run(["pgbench", "--version"], capture_output=True, text=True,
+                                                 check=False).stdout.strip(),
                           server=self.lab.query(self.lab.write_port, "SHOW server_version")[0][0]),
             cases=cases,
             ratios=dict(
@@ -169,7 +169,7 @@ def markdown(report: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m pgha_lab.bench", description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(prog="python -m pgha_lab.bench", description=__doc__.split("\n\n", maxsplit=1)[0])
     p.add_argument("--seconds", type=int, default=20, help="duration of each case in each round (default 20)")
     p.add_argument("--rounds", type=int, default=3, help="rounds of every case (default 3; the median is reported)")
     p.add_argument("--clients", type=int, default=8, help="pgbench clients (default 8)")

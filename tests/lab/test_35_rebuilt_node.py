@@ -45,7 +45,7 @@ def test_a_wiped_database_node_comes_back_with_site_yml_alone(lab, tmp_path):
     assert {h: i for h, i in new_ids.items() if h != victim} == {h: i for h, i in old_ids.items() if h != victim}
     assert voting_members(lab) == sorted(lab.etcd)
     assert lab.etcd_healthy()
-    lab.wait(lambda: lab.healthy(), "the rebuilt replica streaming", timeout=180)
+    lab.wait(lab.healthy, "the rebuilt replica streaming", timeout=180)
     assert lab.members()[victim]["state"] == "streaming"
     lab.wait(lambda: psql(lab, victim, f"SELECT count(*) FROM pgha_rebuilt WHERE mark = '{mark}'") == "1",
              f"the row written before the rebuild on {victim}", timeout=60)
