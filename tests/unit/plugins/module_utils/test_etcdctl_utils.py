@@ -115,3 +115,26 @@ def test_assess_without_any_answer():
     assert rows[0]['healthy'] is None and summary['leader'] is None
     assert problems == ['Endpoint 127.0.0.1:2379 is not healthy (no health answer).']
     assert summary['healthy'] is False
+
+
+def members_of(name):
+    return [ectl.normalise_member(m) for m in stdout_json(name)['members']]
+
+
+def status_of(name):
+    return [ectl.normalise_status(ETCD_ENDPOINTS[0], row['Status']) for row in stdout_json(name)]
+
+
+def test_a_learner_does_not_count_for_the_majority():
+    # e1, e2, e3 voting and reachable, e4 a learner that never started: removing e3 leaves
+    # e1 and e2, both reachable; the learner counts neither way.
+    members = members_of('member_list_learner_unstarted')
+    e3 = [m for m in members if m['name'] == 'e3'][0]
+    ok, voters, reachable = ectl.quorum_after_removal(members, status_of('endpoint_status_all_up'), e3['id'])
+    assert ok is True and sorted(voters) == ['e1', 'e2'] and sorted(reachable) == ['e1', 'e2']
+
+
+def test_removing_the_last_voter_is_never_safe():
+    members = [m for m in members_of('member_list') if m['name'] == 'e1']
+    ok, voters, reachable = ectl.quorum_after_removal(members, status_of('endpoint_status_all_up'), members[0]['id'])
+    assert (ok, voters, reachable) == (False, [], [])
