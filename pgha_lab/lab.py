@@ -37,6 +37,15 @@ class Lab(Inventory):
             ["docker", "exec", host, *argv], capture_output=True, text=True, check=check, timeout=timeout
         )
 
+    def psql(self, host: str, sql: str) -> str:
+        """One statement as postgres through the host's local socket; its unaligned output, stripped."""
+        return self.sh(host, "runuser", "-u", "postgres", "--", "psql", "-XAtc", sql).stdout.strip()
+
+    def etcd_member_names(self, via: str) -> list[str]:
+        """`etcdctl member list` through `via`: each member's name, "(learner)" appended to a learner's, sorted."""
+        members = json.loads(self.etcdctl(via, "member", "list", "-w", "json").stdout)["members"]
+        return sorted(m.get("name", "") + (" (learner)" if m.get("isLearner") else "") for m in members)
+
     def docker(self, *argv: str) -> subprocess.CompletedProcess:
         return subprocess.run(["docker", *argv], capture_output=True, text=True, check=True, timeout=120)
 

@@ -2,20 +2,9 @@
 member is removed and a new one added (as a learner, promoted once caught up), and Patroni
 clones PostgreSQL from the primary. The rows written before are on the rebuilt node."""
 
-import json
 import uuid
 
 from pgha_lab.playbook import ansible_playbook, recap
-
-
-def psql(lab, host, sql) -> str:
-    return lab.sh(host, "runuser", "-u", "postgres", "--", "psql", "-XAtc", sql).stdout.strip()
-
-
-def voting_members(lab) -> list[str]:
-    via = next(h for h in lab.etcd if lab.running(h))
-    members = json.loads(lab.etcdctl(via, "member", "list", "-w", "json").stdout)["members"]
-    return sorted(m.get("name", "") + (" (learner)" if m.get("isLearner") else "") for m in members)
 
 
 def test_a_wiped_database_node_comes_back_with_site_yml_alone(lab, tmp_path):
@@ -43,11 +32,11 @@ def test_a_wiped_database_node_comes_back_with_site_yml_alone(lab, tmp_path):
     new_ids = lab.etcd_members()[0]
     assert new_ids[victim] != old_ids[victim], "the rebuilt host runs a new etcd member"
     assert {h: i for h, i in new_ids.items() if h != victim} == {h: i for h, i in old_ids.items() if h != victim}
-    assert voting_members(lab) == sorted(lab.etcd)
+    assert lab.etcd_member_names(leader) == sorted(lab.etcd)
     assert lab.etcd_healthy()
     lab.wait(lab.healthy, "the rebuilt replica streaming", timeout=180)
     assert lab.members()[victim]["state"] == "streaming"
-    lab.wait(lambda: psql(lab, victim, f"SELECT count(*) FROM pgha_rebuilt WHERE mark = '{mark}'") == "1",
+    lab.wait(lambda: lab.psql(victim, f"SELECT count(*) FROM pgha_rebuilt WHERE mark = '{mark}'") == "1",
              f"the row written before the rebuild on {victim}", timeout=60)
 
     again = ansible_playbook("site.yml", tmp_path)

@@ -8,15 +8,6 @@ import json
 from pgha_lab.playbook import ansible_playbook, recap
 
 
-def psql(lab, host, sql) -> str:
-    return lab.sh(host, "runuser", "-u", "postgres", "--", "psql", "-XAtc", sql).stdout.strip()
-
-
-def etcd_members(lab, via) -> list[str]:
-    members = json.loads(lab.etcdctl(via, "member", "list", "-w", "json").stdout)["members"]
-    return sorted(m.get("name", "") + (" (learner)" if m.get("isLearner") else "") for m in members)
-
-
 def unit_state(lab, host, unit) -> tuple[str, str]:
     active = lab.sh(host, "systemctl", "is-active", unit, check=False).stdout.strip()
     enabled = lab.sh(host, "systemctl", "is-enabled", unit, check=False).stdout.strip()
@@ -36,12 +27,12 @@ def test_remove_the_leaders_host_then_bring_it_back(lab, tmp_path):
     leader = lab.wait(lab.leader, "a leader", timeout=60)["name"]
     assert leader in others
     assert sorted(lab.members()) == sorted(others)
-    assert etcd_members(lab, leader) == sorted(others)
+    assert lab.etcd_member_names(leader) == sorted(others)
     health = json.loads(lab.etcdctl(leader, "--endpoints", ",".join(lab.etcd_endpoint(h) for h in others),
                                     "endpoint", "health", "-w", "json").stdout)
     assert len(health) == 2 and all(e["health"] for e in health), health
     # Patroni dropped the node's slot on the new leader; member_slots_ttl is back to Patroni's default.
-    assert psql(lab, leader, f"SELECT count(*) FROM pg_replication_slots WHERE slot_name = '{node}'") == "0"
+    assert lab.psql(leader, f"SELECT count(*) FROM pg_replication_slots WHERE slot_name = '{node}'") == "0"
     config = lab.etcdctl(leader, "get", f"{lab.namespace}{lab.scope}/config", "--print-value-only").stdout
     assert "member_slots_ttl" not in json.loads(config)
     assert unit_state(lab, node, "patroni") == ("inactive", "disabled")
@@ -61,7 +52,7 @@ def test_remove_the_leaders_host_then_bring_it_back(lab, tmp_path):
     # site.yml with the host still in the inventory: it joins etcd as a new member, Patroni as a replica.
     back = ansible_playbook("site.yml", tmp_path)
     assert back.returncode == 0, back.stdout[-3000:]
-    assert etcd_members(lab, leader) == sorted(lab.etcd)
+    assert lab.etcd_member_names(leader) == sorted(lab.etcd)
     assert lab.etcd_healthy()
     lab.wait(lab.healthy, f"{node} streaming again", timeout=180)
     assert lab.members()[node]["role"] in ("replica", "sync_standby", "quorum_standby")
