@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# The local lab: a Debian 13 systemd image built here, and six containers
-# (pg1 pg2 pg3 ha1 ha2, the backup repository bk1) on a dedicated bridge network with fixed addresses.
+# The local lab: a Debian 13 systemd image built here, and seven containers (pg1 pg2 pg3 ha1 ha2,
+# the backup repository bk1, the monitoring host mon1) on a dedicated bridge network with fixed addresses.
 #
 #   lab/lab.sh deps     install docker.io + debootstrap, start dockerd
 #   lab/lab.sh image    build the Debian 13 systemd image (reused when present)
-#   lab/lab.sh up       (re)create the six containers
+#   lab/lab.sh up       (re)create the seven containers
 #   lab/lab.sh down     remove containers and network
 #   lab/lab.sh status   show them
 #   lab/lab.sh promtool print the path of Debian 13's promtool (unpacked once into .cache/bin)
@@ -18,7 +18,7 @@ LAB_NETWORK="${LAB_NETWORK:-pgha-lab}"
 LAB_SUBNET="${LAB_SUBNET:-172.28.0.0/24}"
 LAB_MIRROR="${LAB_MIRROR:-http://deb.debian.org/debian}"
 # name=address; the VIP (172.28.0.10) is deliberately left free.
-LAB_HOSTS=(pg1=172.28.0.11 pg2=172.28.0.12 pg3=172.28.0.13 ha1=172.28.0.21 ha2=172.28.0.22 bk1=172.28.0.31)
+LAB_HOSTS=(pg1=172.28.0.11 pg2=172.28.0.12 pg3=172.28.0.13 ha1=172.28.0.21 ha2=172.28.0.22 bk1=172.28.0.31 mon1=172.28.0.41)
 
 # The flags verified to boot systemd as PID 1 here (--privileged is refused).
 RUN_FLAGS=(--cap-add SYS_ADMIN --cap-add NET_ADMIN --cap-add NET_RAW

@@ -4,7 +4,8 @@
 # writes <inventory>/group_vars/all/secrets.yml (mode 0600, ignored by git) with random
 # passwords for PostgreSQL's three accounts, the lab's application role (pgha_app_password,
 # patroni_users in main.yml), Patroni's REST API and HAProxy's stats
-# page, pgBackRest's repository passphrase, the VRRP key (8 characters: keepalived's PASS limit), and pgha_tls_pki_dir:
+# page, pgBackRest's repository passphrase, Prometheus/Alertmanager's web login and the exporter's
+# PostgreSQL role (monitoring_web_password, monitoring_postgres_password), the VRRP key (8 characters: keepalived's PASS limit), and pgha_tls_pki_dir:
 # the lab's certificate authority in <inventory>/.pki, an absolute path, so Molecule
 # (which reads the inventory from its own directory) and the lab tools share it.
 # An existing file keeps its passwords; its pgha_tls_pki_dir line is rewritten
@@ -43,5 +44,7 @@ for inventory in "$@"; do
   # A file made before the key existed gets it (the others keep their values).
   grep -q '^pgha_app_password:' "$file" || echo "pgha_app_password: !unsafe '$(secret 24)'" >> "$file"
   grep -q '^pgbackrest_repo_cipher_pass:' "$file" || echo "pgbackrest_repo_cipher_pass: !unsafe '$(secret 40)'" >> "$file"
+  grep -q '^monitoring_web_password:' "$file" || echo "monitoring_web_password: !unsafe '$(secret 24)'" >> "$file"
+  grep -q '^monitoring_postgres_password:' "$file" || echo "monitoring_postgres_password: !unsafe '$(secret 24)'" >> "$file"
   chmod 0600 "$file"
 done

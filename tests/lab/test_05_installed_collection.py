@@ -121,6 +121,6 @@ def test_site_from_the_installed_collection_changes_nothing_on_the_deployed_lab(
     assert result.returncode == 0, f"rc={result.returncode}\n{out[-6000:]}"
     assert str(ROOT) not in out, "the run touched the checkout"
     recap = {m["host"]: m.groupdict() for m in RECAP.finditer(result.stdout)}
-    assert set(recap) == {"pg1", "pg2", "pg3", "ha1", "ha2", "bk1"}, recap
+    assert set(recap) == {"pg1", "pg2", "pg3", "ha1", "ha2", "bk1", "mon1"}, recap
     assert all(r["failed"] == "0" and r["unreachable"] == "0" for r in recap.values()), recap
     assert {host: r["changed"] for host, r in recap.items()} == dict.fromkeys(recap, "0"), recap
