@@ -123,6 +123,8 @@ class Inventory:  # pylint: disable=too-many-instance-attributes  # one field pe
     proxies: list[str]
     #: The pgBackRest repository host (the backup group; empty: no backups).
     backup: list[str] = field(default_factory=list)
+    #: The monitoring host (Prometheus, Alertmanager; the monitoring group; empty: no monitoring).
+    monitoring: list[str] = field(default_factory=list)
     vip: str
     superuser: str
     password: str = field(repr=False)
@@ -164,6 +166,8 @@ class Inventory:  # pylint: disable=too-many-instance-attributes  # one field pe
         groups = {g: group_hosts(listing, str(variable(hostvars, first, f"common_{g}_group"))) for g in ("etcd", "postgres", "haproxy")}
         backup_group = str(variable(hostvars, first, "common_backup_group"))
         backup = group_hosts(listing, backup_group) if backup_group in listing else []
+        monitoring_group = str(variable(hostvars, first, "common_monitoring_group"))
+        monitoring = group_hosts(listing, monitoring_group) if monitoring_group in listing else []
 
         def var(name: str):
             return variable(hostvars, _role_hosts(name, groups) or first, name)
@@ -182,6 +186,7 @@ class Inventory:  # pylint: disable=too-many-instance-attributes  # one field pe
             etcd=groups["etcd"],
             proxies=groups["haproxy"],
             backup=backup,
+            monitoring=monitoring,
             hostvars=hostvars,
             **{name: types[name](var(variable_name)) for name, variable_name in _VARIABLES.items()},
         )

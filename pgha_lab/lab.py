@@ -15,6 +15,7 @@ import ssl
 import subprocess
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 
 import psycopg
@@ -313,6 +314,29 @@ class Lab(Inventory):
             self.etcdctl(leader, "--endpoints", self.etcd_endpoint(leader), "move-leader", ids[to])
 
     # --- HAProxy -----------------------------------------------------------
+    # --- monitoring --------------------------------------------------------
+    def monitoring_request(self, port_var: str, path: str, *, login: bool = True, timeout: float = 10):
+        """JSON of one GET to Prometheus (port_var monitoring_prometheus_port) or Alertmanager
+        (monitoring_alertmanager_port) on the monitoring host, with the web login."""
+        host = self.monitoring[0]
+        url = f"{self.scheme}://{self.addresses[host]}:{int(self.var(port_var))}{path}"
+        request = urllib.request.Request(url)
+        if login:
+            token = base64.b64encode(f"{self.var('monitoring_web_username')}:{self.var('monitoring_web_password')}".encode())
+            request.add_header("Authorization", f"Basic {token.decode()}")
+        context = self.tls_context() if self.tls else None
+        with urllib.request.urlopen(request, timeout=timeout, context=context) as resp:
+            return json.load(resp)
+
+    def prometheus_query(self, expr: str) -> list[dict]:
+        """The instant vector of a PromQL expression: [{'metric': {...}, 'value': [t, 'v']}]."""
+        return self.monitoring_request("monitoring_prometheus_port",
+                                       "/api/v1/query?" + urllib.parse.urlencode({"query": expr}))["data"]["result"]
+
+    def alertmanager_alerts(self) -> list[dict]:
+        """The alerts Alertmanager holds now (active ones: resolved alerts leave the list)."""
+        return self.monitoring_request("monitoring_alertmanager_port", "/api/v2/alerts")
+
     def haproxy_config(self, host: str) -> str:
         """The rendered HAProxy configuration on a proxy."""
         return self.sh(host, "cat", self.haproxy_config_file).stdout
