@@ -15,7 +15,7 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 .PHONY: help lab bench test checks unit alerts lint sanity matrix ee-context docs docs-lint changelog molecule molecule-debian13 molecule-rocky10 down status venv tools-venv drill
 
 help:
-	@echo "make lab    build the local lab (5 containers) and deploy the whole stack on it"
+	@echo "make lab    build the local lab (7 containers) and deploy the whole stack on it"
 	@echo "make test   run every test: unit, lint, sanity + unit per ansible-core line, EE context, docs, Molecule"
 	@echo "make docs   build the collection's docs site (docs/build/html)"
 	@echo "make down   remove the lab"

@@ -55,3 +55,26 @@ def test_members_reach_what_the_cluster_needs(lab):
     for port in (lab.postgresql_port, lab.restapi_port):
         assert lab.tcp_open(proxy, lab.addresses[other], port), f"{proxy} could not reach {other}:{port}"
     assert not lab.tcp_open(proxy, lab.addresses[other], lab.etcd_peer_port), f"{proxy} reached {other}'s etcd peer port"
+
+
+def test_the_monitoring_ports_admit_the_monitoring_host_only(lab, outsider):
+    """The exporters on every host and Prometheus/Alertmanager admit the monitoring host (and the
+    admin sources), not a machine outside the inventory; the monitoring host reaches what it
+    scrapes and nothing more (not PostgreSQL, not etcd's peer port)."""
+    if not lab.monitoring:
+        pytest.fail("the lab inventory has no monitoring host (group monitoring)")
+    mon = lab.monitoring[0]
+    node_port, pg_port = int(lab.var("monitoring_node_exporter_port")), int(lab.var("monitoring_postgres_exporter_port"))
+    servers = [int(lab.var("monitoring_prometheus_port")), int(lab.var("monitoring_alertmanager_port"))]
+    targets = [(h, node_port) for h in lab.postgres + lab.proxies + lab.backup] + [(h, pg_port) for h in lab.postgres]
+    for host, port in targets:
+        assert lab.tcp_open(mon, lab.addresses[host], port), f"{mon} could not reach {host}:{port}"
+        assert not lab.tcp_open(outsider, lab.addresses[host], port), f"{outsider} reached {host}:{port}"
+    for host, port in [(h, lab.restapi_port) for h in lab.postgres] + [(h, lab.etcd_client_port) for h in lab.etcd] \
+            + [(h, lab.stats_port) for h in lab.proxies]:
+        assert lab.tcp_open(mon, lab.addresses[host], port), f"{mon} could not reach {host}:{port}"
+    for port in servers:
+        assert not lab.tcp_open(outsider, lab.addresses[mon], port), f"{outsider} reached {mon}:{port}"
+    for host in lab.postgres:
+        for port in (lab.postgresql_port, lab.etcd_peer_port):
+            assert not lab.tcp_open(mon, lab.addresses[host], port), f"{mon} reached {host}:{port}"
