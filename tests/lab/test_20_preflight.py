@@ -45,6 +45,9 @@ CASES = {
     # (the lab's root cannot read other users' /proc/<pid>/fd: the socket's user names the holder)
     "restapi-port-held-by-etcd": ({"patroni_restapi_port": 2379}, "Port 2379 (patroni_restapi_port) is held by"),
     "etcd-port-held-by-patroni": ({"etcd_client_port": 8008}, "Port 8008 (etcd_client_port) is held by"),
+    # the monitoring role: node_exporter's port on Patroni's REST API (the database nodes)
+    "node-exporter-port-held-by-patroni": ({"monitoring_node_exporter_port": 8008},
+                                           "Port 8008 (monitoring_node_exporter_port) is held by"),
 }
 
 
