@@ -29,6 +29,11 @@ from pgha_lab.playbook import ansible_playbook, start_playbook
 SYNC_ROLES = ("sync_standby", "quorum_standby")
 
 
+def basic_auth(user: str, password: str) -> str:
+    """The Authorization header value of HTTP basic authentication."""
+    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+
+
 class Lab(Inventory):
     """The lab's inventory, and what can be asked of or done to its hosts."""
 
@@ -169,8 +174,7 @@ class Lab(Inventory):
         data = json.dumps(body).encode() if body is not None else None
         request = urllib.request.Request(self.patroni_url(host, path), data=data, method=method)
         if auth:
-            token = base64.b64encode(f"{self.restapi_user}:{self.restapi_password}".encode()).decode()
-            request.add_header("Authorization", f"Basic {token}")
+            request.add_header("Authorization", basic_auth(self.restapi_user, self.restapi_password))
         context = self.tls_context(client_cert) if self.tls else None
         try:
             with urllib.request.urlopen(request, timeout=timeout, context=context) as resp:
@@ -322,8 +326,7 @@ class Lab(Inventory):
         url = f"{self.scheme}://{self.addresses[host]}:{int(self.var(port_var))}{path}"
         request = urllib.request.Request(url)
         if login:
-            token = base64.b64encode(f"{self.var('monitoring_web_username')}:{self.var('monitoring_web_password')}".encode())
-            request.add_header("Authorization", f"Basic {token.decode()}")
+            request.add_header("Authorization", basic_auth(self.var("monitoring_web_username"), self.var("monitoring_web_password")))
         context = self.tls_context() if self.tls else None
         with urllib.request.urlopen(request, timeout=timeout, context=context) as resp:
             return json.load(resp)
@@ -348,9 +351,8 @@ class Lab(Inventory):
         not bound to the VIP), with the stats user and password (basic auth; "" sends none)."""
         address = self.addresses[host or self.proxies[0]]
         password = self.stats_password if password is None else password
-        credentials = base64.b64encode(f"{self.stats_username}:{password}".encode()).decode()
         return urllib.request.Request(f"{self.scheme}://{address}:{self.stats_port}{path}",
-                                      headers={"Authorization": f"Basic {credentials}"} if password else {})
+                                      headers={"Authorization": basic_auth(self.stats_username, password)} if password else {})
 
     def haproxy_stats(self, host: str | None = None) -> dict[tuple[str, str], str]:
         """(proxy, server) -> status, from a proxy's stats page (default: the first proxy's)."""
